@@ -1,0 +1,82 @@
+"""One exception hierarchy for the whole of ctdc.
+
+Every error carries a plain `message` a data steward can act on and an `extra` dict of structured context
+(file, row, column, parameter). Callers catch by type, never by message text. Messages never carry the value of
+a direct identifier (name, contact, exact birth date, narrative).
+
+Row-level data problems are not exceptions: they go into a `ValidationReport` (see `ctdc.ingest.report`).
+Exceptions are for failures that stop the work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CtdcError(Exception):
+    """Root of every ctdc error: a message for people and `extra` for programs."""
+
+    code = "ctdc-error"
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = dict(extra or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The one error shape used by the CLI's `--json` and the API: `{code, message, extra}`."""
+        return {"code": self.code, "message": self.message, "extra": self.extra}
+
+
+class CodebookError(CtdcError):
+    """The standard's data files are missing, malformed or inconsistent."""
+
+    code = "codebook-error"
+
+
+class IngestError(CtdcError):
+    """A contributor file cannot be read at all (wrong type, unreadable encoding, no header)."""
+
+    code = "ingest-error"
+
+
+class MappingError(IngestError):
+    """A mapping spec is malformed or points at fields the standard does not have."""
+
+    code = "mapping-error"
+
+
+class PrivacyError(CtdcError):
+    """A privacy guarantee cannot be given; nothing is released."""
+
+    code = "privacy-error"
+
+
+class BudgetExceeded(PrivacyError):
+    """A differentially private computation would spend more than the configured budget."""
+
+    code = "budget-exceeded"
+
+
+class KAnonymityNotMet(PrivacyError):
+    """An output still has quasi-identifier combinations rarer than k."""
+
+    code = "k-anonymity-not-met"
+
+
+class MechanismNotVetted(PrivacyError):
+    """An experimental mechanism was asked for without the explicit opt-in."""
+
+    code = "mechanism-not-vetted"
+
+
+class ReleaseError(CtdcError):
+    """A release cannot be built, verified or published."""
+
+    code = "release-error"
+
+
+class DisclosureCheckFailed(ReleaseError):
+    """A release failed one of its own disclosure checks and must not be published."""
+
+    code = "disclosure-check-failed"
