@@ -73,7 +73,7 @@ class EncodedTable:
         out = {}
         for j, (name, cats, dtype) in enumerate(zip(self.columns, self.categories, self.dtypes, strict=True)):
             lookup = np.array([*cats, None], dtype=object)
-            col = pl.Series(name, lookup[codes[:, j]], dtype=pl.String)
+            col = pl.Series(name, lookup[codes[:, j]].tolist(), dtype=pl.String)
             out[name] = _cast_back(col, dtype)
         return pl.DataFrame(out)
 
