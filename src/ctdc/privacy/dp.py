@@ -16,8 +16,8 @@ Outline (as in the Synthetic Data Showcase DP aggregator, Microsoft Research wit
 3. length 1: noisy counts of every value in the public domain of each column, plus the record count;
    length l > 1: noisy counts of every *candidate* combination - those whose every (l-1)-subset survived -
    including candidates absent from the data; Gaussian noise with L2 sensitivity sqrt(C(m*, l));
-4. drop noisy counts below `threshold * sigma_l` (noisy thresholding of fabricated small combinations);
-5. consistency: round, clip at 0, and cap each combination by the smallest of its sub-combinations.
+4. consistency: round, and cap each combination by the smallest of its (released) sub-combinations;
+5. drop counts below `threshold * sigma_l` (and below 1): noisy thresholding of fabricated small combinations.
 
 Steps 4-5 and all candidate generation are post-processing of released values, so they cost no budget.
 """
@@ -293,13 +293,11 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         for cols, vals in groups:
             counts = np.rint(noisy[offset : offset + len(vals)])
             offset += len(vals)
+            if size > 1 and len(vals):
+                counts = _cap_by_subsets(cols, vals, counts, out, card)
             keep = counts >= max(tau, 1.0)
-            if not keep.any():
-                continue
-            vals_k, counts_k = vals[keep], counts[keep]
-            if size > 1:
-                counts_k = _cap_by_subsets(cols, vals_k, counts_k, out, card)
-            out[cols] = Marginal(cols, vals_k.astype(np.int32), counts_k)
+            if keep.any():
+                out[cols] = Marginal(cols, vals[keep].astype(np.int32), counts[keep])
     rho_spent = float(sum(spent))
     protection: dict[str, Any] = {
         "method": "differential-privacy",

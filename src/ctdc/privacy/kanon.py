@@ -99,6 +99,8 @@ def _levels_for(hierarchy: Hierarchy, categories: tuple[str, ...]) -> list[_Leve
         loss = (sizes[group] - 1) / (card - 1) if card > 1 else np.zeros(card)
         if level == hierarchy.n_levels - 1:
             loss = np.ones(card)
+        if card == 0:  # a column missing everywhere: pad so lookups of the (unused) code 0 stay in range
+            group, loss = np.zeros(1, dtype=np.int64), np.zeros(1)
         out.append(_Level(hierarchy.names[level], group, labels, loss.astype(np.float64)))
     return out
 
@@ -223,7 +225,7 @@ def make_k_anonymous(
         col_codes = best.codes[best.keep, j]
         idx = np.where(col_codes == SUPPRESSED_CODE, len(level.labels), col_codes)
         idx = np.where(col_codes == -1, len(level.labels) + 1, idx)
-        replaced.append(pl.Series(c, lookup[idx], dtype=pl.String))
+        replaced.append(pl.Series(c, lookup[idx].tolist(), dtype=pl.String))
     out = out.with_columns(replaced)
     _check_k(out, qi, k)
     return KAnonymityResult(

@@ -87,7 +87,9 @@ def make_synthetic_release(
         )
     synthetic_table = table.with_codes(codes)
     synthetic_counts = count_combinations(synthetic_table, length)
-    guarantee: dict[str, Any] = {"method": method, "privacy_unit": "one record", **published.protection}
+    guarantee: dict[str, Any] = {"privacy_unit": "one record", **published.protection}
+    guarantee["aggregates_protection"] = guarantee.pop("method")
+    guarantee = {"method": method, **guarantee}
     if method == "k-synthetic":
         bad = check_k_synthetic(original, synthetic_counts, k)
         if bad:

@@ -105,6 +105,9 @@ def synthesize(
     out = np.full((n, p), -1, dtype=np.int32)
     done: list[int] = []
     for c, parents in plan(aggregates):
+        if card[c] == 0:  # a column that is missing everywhere stays missing
+            done.append(c)
+            continue
         weights = np.zeros((n, int(card[c]) + 1))  # last column: missing
         # Share of records without a counted value in this column (missing, or a value too rare to publish).
         counted = float(dense.get((c,)).sum())
