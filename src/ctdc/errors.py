@@ -70,6 +70,18 @@ class MechanismNotVetted(PrivacyError):
     code = "mechanism-not-vetted"
 
 
+class EmptyData(PrivacyError):
+    """The privacy engine was given a table with no records (or no columns) to protect."""
+
+    code = "empty-data"
+
+
+class InvalidPrivacyParameter(PrivacyError):
+    """A privacy parameter (k, epsilon, delta, length, resolution) is outside the range the mechanism supports."""
+
+    code = "invalid-privacy-parameter"
+
+
 class ReleaseError(CtdcError):
     """A release cannot be built, verified or published."""
 

@@ -1,0 +1,276 @@
+"""Counts of every attribute-value combination up to a reporting length, and their k-rounding protection.
+
+NOTE: pure numpy/polars; no Django.
+
+A *combination* of length `l` is a set of `l` (column, value) pairs on `l` distinct columns; its count is the
+number of records holding all of them. Missing cells are not values, so combinations never include them.
+
+Counting is vectorized per column tuple: the codes of a tuple are packed into one int64 key per record (mixed
+radix, extended one column at a time from the prefix's key) and counted with `np.bincount` (or `np.unique`
+when the key space is large). Enumeration is depth-first over column tuples with Apriori pruning on records:
+a record whose prefix combination is missing or rarer than `min_count` cannot hold a longer combination with
+count >= `min_count`, so it is dropped before the next column is added.
+
+The published file format (`aggregates.csv`, as Synthetic Data Showcase writes it):
+
+    combination,length,count
+    gender:female,1,1290
+    gender:female;age_band:18-20,2,210
+
+`combination` joins `column:value` with `;` in column order; the empty combination (length 0) is the record
+count.
+
+>>> import polars as pl
+>>> from ctdc.privacy.table import encode_table
+>>> t = encode_table(pl.DataFrame({"a": ["x", "x", "y"], "b": ["u", "u", None]}))
+>>> agg = count_combinations(t, length=2)
+>>> agg.to_frame().rows()
+[('', 0, 3), ('a:x', 1, 2), ('a:y', 1, 1), ('b:u', 1, 2), ('a:x;b:u', 2, 2)]
+>>> protect_k_rounding(agg, k=2, resolution=1).to_frame().rows()
+[('', 0, 3), ('a:x', 1, 2), ('b:u', 1, 2), ('a:x;b:u', 2, 2)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ctdc.errors import InvalidPrivacyParameter
+from ctdc.privacy.table import EncodedTable
+
+# Above this many cells a column tuple is counted with np.unique (sort) instead of a dense np.bincount.
+DENSE_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True, eq=False)
+class Marginal:
+    """The non-zero (or retained) counts of one column tuple: `values[i]` (codes) has `counts[i]`."""
+
+    cols: tuple[int, ...]
+    values: np.ndarray  # (m, len(cols)) int32 codes, no missing
+    counts: np.ndarray  # (m,) float64
+
+    def keys(self, radices: np.ndarray) -> np.ndarray:
+        """Mixed-radix int64 key of each combination (radix = the columns' cardinalities)."""
+        return pack(self.values, radices[list(self.cols)])
+
+    def dense(self, cardinalities: np.ndarray) -> np.ndarray:
+        """Counts as a dense array of shape `(card_c for c in cols)` (zeros where absent)."""
+        shape = tuple(int(cardinalities[c]) for c in self.cols)
+        out = np.zeros(shape, dtype=np.float64)
+        if len(self.counts):
+            out[tuple(self.values.T)] = self.counts
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregates:
+    """Counts of combinations of length 1..`length` over a table's columns, plus the record count.
+
+    `protection` records how the counts were protected (`{"method": "none"}`, k-rounding with `k` and
+    `resolution`, or differential privacy with its budget); it travels with the counts into reports.
+    """
+
+    columns: tuple[str, ...]
+    categories: tuple[tuple[str, ...], ...]
+    length: int
+    total: float
+    marginals: dict[tuple[int, ...], Marginal]
+    protection: dict[str, Any] = field(default_factory=lambda: {"method": "none"})
+
+    @property
+    def cardinalities(self) -> np.ndarray:
+        return np.array([len(c) for c in self.categories], dtype=np.int64)
+
+    def of_length(self, length: int) -> Iterator[Marginal]:
+        return (m for cols, m in self.marginals.items() if len(cols) == length)
+
+    def n_combinations(self, length: int | None = None) -> int:
+        return sum(len(m.counts) for m in self.marginals.values() if length is None or len(m.cols) == length)
+
+    def get(self, cols: tuple[int, ...]) -> Marginal:
+        """The marginal of `cols` (an empty one when every combination was dropped or never counted)."""
+        m = self.marginals.get(cols)
+        if m is None:
+            m = Marginal(cols, np.empty((0, len(cols)), np.int32), np.empty(0, np.float64))
+        return m
+
+    def as_dict_counts(self) -> dict[tuple[tuple[int, int], ...], float]:
+        """`{((col, code), ...): count}` for every combination; handy for small tables and tests."""
+        out: dict[tuple[tuple[int, int], ...], float] = {}
+        for cols, m in self.marginals.items():
+            for vals, c in zip(m.values.tolist(), m.counts.tolist(), strict=True):
+                out[tuple(zip(cols, vals, strict=True))] = c
+        return out
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per combination: `combination` (`col:value;…`), `length`, `count` (integer)."""
+        parts = [pl.DataFrame({"combination": [""], "length": [0], "count": [round(self.total)]})]
+        for cols in sorted(self.marginals, key=lambda c: (len(c), c)):
+            m = self.marginals[cols]
+            if not len(m.counts):
+                continue
+            labels = None
+            for i, c in enumerate(cols):
+                cats = np.array([f"{self.columns[c]}:{v}" for v in self.categories[c]], dtype=object)
+                piece = cats[m.values[:, i]]
+                labels = piece if labels is None else labels + ";" + piece
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "combination": pl.Series(labels, dtype=pl.String),
+                        "length": pl.Series(np.full(len(m.counts), len(cols)), dtype=pl.Int64),
+                        "count": pl.Series(np.rint(m.counts).astype(np.int64)),
+                    }
+                )
+            )
+        return pl.concat(parts, how="vertical_relaxed")
+
+
+def pack(values: np.ndarray, radices: np.ndarray) -> np.ndarray:
+    """Pack rows of codes into one int64 key each (mixed radix, first column most significant).
+
+    >>> pack(np.array([[1, 2], [0, 1]]), np.array([3, 4])).tolist()
+    [6, 1]
+    """
+    key = np.zeros(values.shape[0], dtype=np.int64)
+    for i in range(values.shape[1]):
+        key = key * int(radices[i]) + values[:, i]
+    return key
+
+
+def unpack(keys: np.ndarray, radices: np.ndarray) -> np.ndarray:
+    """Inverse of `pack`.
+
+    >>> unpack(np.array([6, 1]), np.array([3, 4])).tolist()
+    [[1, 2], [0, 1]]
+    """
+    out = np.empty((len(keys), len(radices)), dtype=np.int32)
+    rest = keys.astype(np.int64, copy=True)
+    for i in range(len(radices) - 1, -1, -1):
+        rest, out[:, i] = np.divmod(rest, int(radices[i]))
+    return out
+
+
+def _count_keys(
+    keys: np.ndarray, size: int, min_count: int, need_rows: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distinct keys with count >= min_count, their counts, and (if asked) each input key's count."""
+    if size <= max(DENSE_LIMIT, 4 * len(keys)):
+        cnt = np.bincount(keys, minlength=size)
+        nz = np.flatnonzero(cnt >= min_count)
+        return nz, cnt[nz], (cnt[keys] if need_rows else None)
+    uniq, inverse, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+    keep = cnt >= min_count
+    return uniq[keep], cnt[keep], (cnt[inverse] if need_rows else None)
+
+
+def count_combinations(
+    table: EncodedTable,
+    length: int = 3,
+    min_count: int = 1,
+    columns: tuple[int, ...] | None = None,
+) -> Aggregates:
+    """Count every combination of length 1..`length` present in `table` with count >= `min_count`.
+
+    `columns` restricts the combinations to some column indices. `min_count > 1` prunes: combinations (and
+    their extensions) rarer than `min_count` are never enumerated. Unprotected counts: never publish them.
+
+    >>> import polars as pl
+    >>> from ctdc.privacy.table import encode_table
+    >>> t = encode_table(pl.DataFrame({"a": list("xxy"), "b": list("uvv")}))
+    >>> count_combinations(t, length=2, min_count=2).to_frame().rows()
+    [('', 0, 3), ('a:x', 1, 2), ('b:v', 1, 2)]
+    """
+    if length < 1:
+        raise InvalidPrivacyParameter("The reporting length must be at least 1.", {"length": length})
+    min_count = max(1, int(min_count))
+    card = table.cardinalities
+    radix = card + 1  # code 0 stands for missing inside keys
+    shifted = (table.codes.T.astype(np.int64) + 1).copy()  # (p, n), contiguous per column
+    cols_all = tuple(range(table.p)) if columns is None else tuple(columns)
+    marginals: dict[tuple[int, ...], Marginal] = {}
+
+    def extend(
+        prefix: tuple[int, ...], rows: np.ndarray | None, key: np.ndarray, size: int, start: int
+    ) -> None:
+        for pos in range(start, len(cols_all)):
+            c = cols_all[pos]
+            col = shifted[c] if rows is None else shifted[c][rows]
+            k = key * int(radix[c]) + col
+            s = size * int(radix[c])
+            cols = (*prefix, c)
+            deeper = len(cols) < length
+            uniq, counts, row_counts = _count_keys(k, s, min_count, need_rows=deeper)
+            vals = unpack(uniq, radix[list(cols)])
+            complete = (vals > 0).all(axis=1)  # combinations holding a missing cell are not combinations
+            if complete.any():
+                marginals[cols] = Marginal(
+                    cols, (vals[complete] - 1).astype(np.int32), counts[complete] * 1.0
+                )
+            if not deeper or not complete.any():
+                continue
+            # Apriori pruning: records whose combination is incomplete or rarer than min_count cannot hold a
+            # longer combination that is counted. Drop them when that saves enough work to pay for the copy.
+            alive_total = int(counts[complete].sum())
+            if alive_total < 0.75 * len(k):
+                keep = row_counts >= min_count
+                keep &= np.all(_row_values_present(k, radix[list(cols)]), axis=1)
+                sub = np.flatnonzero(keep)
+                extend(cols, sub if rows is None else rows[sub], k[sub], s, pos + 1)
+            else:
+                extend(cols, rows, k, s, pos + 1)
+
+    n = table.n
+    extend((), None, np.zeros(n, dtype=np.int64), 1, 0)
+    return Aggregates(table.columns, table.categories, length, float(n), marginals)
+
+
+def _row_values_present(keys: np.ndarray, radices: np.ndarray) -> np.ndarray:
+    """For each key, whether each packed component is a value (not the missing code 0)."""
+    return unpack(keys, radices) > 0
+
+
+def protect_k_rounding(aggregates: Aggregates, k: int = 11, resolution: int = 10) -> Aggregates:
+    """k-rounding: drop combinations with count < `k`, round the others down to a multiple of `resolution`.
+
+    Guarantee: every published combination occurs at least `k` times in the input (the rounded value may be
+    below `k` when `resolution > 1`; the combination itself is still one of at least `k` records). Privacy
+    unit: one record. Not differential privacy. See NOTES.md.
+
+    >>> import polars as pl
+    >>> from ctdc.privacy.table import encode_table
+    >>> t = encode_table(pl.DataFrame({"a": ["x"] * 23 + ["y"] * 4}))
+    >>> protect_k_rounding(count_combinations(t, 1), k=5, resolution=10).to_frame().rows()
+    [('', 0, 20), ('a:x', 1, 20)]
+    """
+    if k < 1:
+        raise InvalidPrivacyParameter("k must be at least 1.", {"k": k})
+    if resolution < 1:
+        raise InvalidPrivacyParameter(
+            "The rounding resolution must be at least 1.", {"resolution": resolution}
+        )
+    out: dict[tuple[int, ...], Marginal] = {}
+    for cols, m in aggregates.marginals.items():
+        keep = m.counts >= k
+        if keep.any():
+            counts = np.floor(m.counts[keep] / resolution) * resolution
+            out[cols] = Marginal(cols, m.values[keep], counts)
+    total = float(np.floor(aggregates.total / resolution) * resolution)
+    return replace(
+        aggregates,
+        marginals=out,
+        total=total,
+        protection={"method": "k-rounding", "k": int(k), "resolution": int(resolution)},
+    )
+
+
+def column_tuples(p: int, length: int) -> Iterator[tuple[int, ...]]:
+    """Every tuple of 1..`length` distinct column indices out of `p`, shortest first."""
+    for size in range(1, length + 1):
+        yield from combinations(range(p), size)

@@ -1,0 +1,199 @@
+"""One call from a table to a protected release: aggregates, synthetic rows and the evaluation report.
+
+NOTE: pure numpy/polars; no Django. `ctdc synth` is a thin shell over `make_synthetic_release`.
+
+>>> from ctdc.privacy.simulated import simulate_victims
+>>> rel = make_synthetic_release(simulate_victims(400, seed=1, columns=12), method="k-synthetic", k=5, seed=7)
+>>> rel.synthetic.shape
+(400, 12)
+>>> rel.report["guarantee"]["k_synthetic_check"]
+'passed'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from ctdc.errors import InvalidPrivacyParameter, KAnonymityNotMet
+from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
+from ctdc.privacy.dp import DPSettings, auto_delta, make_dp_aggregates
+from ctdc.privacy.evaluate import compare_aggregates
+from ctdc.privacy.risk import assess_risk
+from ctdc.privacy.synthesis import synthesize
+from ctdc.privacy.table import EncodedTable, encode_table
+
+Method = Literal["k-synthetic", "dp"]
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticRelease:
+    synthetic: pl.DataFrame
+    aggregates: Aggregates
+    report: dict[str, Any]
+
+
+def check_k_synthetic(original: Aggregates, synthetic: Aggregates, k: int) -> int:
+    """Number of combinations (length <= L) in the synthetic data that occur fewer than k times in the input."""
+    card = original.cardinalities
+    bad = 0
+    for cols, m in synthetic.marginals.items():
+        o = original.get(cols)
+        okeys = o.keys(card)[o.counts >= k]
+        bad += int((~np.isin(m.keys(card), okeys)).sum())
+    return bad
+
+
+def make_synthetic_release(
+    df: pl.DataFrame,
+    method: Method = "k-synthetic",
+    k: int = 11,
+    resolution: int = 10,
+    epsilon: float = 4.0,
+    delta: float | None = None,
+    length: int = 3,
+    seed: int = 0,
+    quasi_identifiers: list[str] | None = None,
+) -> SyntheticRelease:
+    """Protect `df` by `method` and return synthetic rows (same schema), published aggregates and a report.
+
+    k-synthetic: aggregates protected by k-rounding (`k`, `resolution`); synthetic rows where every
+    combination of length <= `length` occurs at least `k` times in `df` (checked; `KAnonymityNotMet` if not).
+    dp: (`epsilon`, `delta`)-DP aggregates (delta `None` = 1/(n ln n)) and rows sampled from them. Privacy
+    unit: one record. The report compares with `df` and is for data stewards only.
+    """
+    if length < 1:
+        raise InvalidPrivacyParameter("The reporting length must be at least 1.", {"length": length})
+    table = encode_table(df)
+    original = count_combinations(table, length)
+    if method == "k-synthetic":
+        if k < 1:
+            raise InvalidPrivacyParameter("k must be at least 1.", {"k": k})
+        # Synthesis uses exact counts of the combinations that pass k (rounding is only for publication).
+        support = protect_k_rounding(original, k=k, resolution=1)
+        codes = synthesize(support, n=table.n, seed=seed, enforce_support=True)
+        published = protect_k_rounding(original, k=k, resolution=resolution)
+    elif method == "dp":
+        published = make_dp_aggregates(table, DPSettings(epsilon=epsilon, delta=delta, length=length))
+        codes = synthesize(published, seed=seed)
+    else:
+        raise InvalidPrivacyParameter(
+            f"Unknown method {method!r}; use 'k-synthetic' or 'dp'.", {"method": method}
+        )
+    synthetic_table = table.with_codes(codes)
+    synthetic_counts = count_combinations(synthetic_table, length)
+    guarantee: dict[str, Any] = {"privacy_unit": "one record", **published.protection}
+    guarantee["aggregates_protection"] = guarantee.pop("method")
+    guarantee = {"method": method, **guarantee}
+    if method == "k-synthetic":
+        bad = check_k_synthetic(original, synthetic_counts, k)
+        if bad:
+            raise KAnonymityNotMet(
+                f"{bad} combinations in the synthetic data occur fewer than k={k} times in the input.",
+                {"k": k, "combinations": bad},
+            )
+        guarantee["k_synthetic_check"] = "passed"
+    else:
+        guarantee["delta_rule"] = "1/(n ln n)" if delta is None else "given"
+    qi = quasi_identifiers or list(table.columns)
+    report = {
+        "input": {"records": table.n, "columns": list(table.columns)},
+        "output": {"records": int(codes.shape[0]), "length": length, "seed": seed},
+        "guarantee": guarantee,
+        "synthetic_rows": compare_aggregates(original, synthetic_counts),
+        "reported_aggregates": compare_aggregates(original, published),
+        "risk_input": _risk(table, qi, k, length),
+        "risk_synthetic": _risk(synthetic_table, qi, k, length),
+    }
+    return SyntheticRelease(synthetic_table.decode(), published, _jsonable(report))
+
+
+def _risk(table: EncodedTable, qi: list[str], k: int, length: int) -> dict[str, Any]:
+    return assess_risk(table, qi, k=k, length=min(length, len(qi))).as_dict()
+
+
+def _jsonable(obj: Any) -> Any:
+    """Keys as strings and numpy scalars as Python numbers, so the report dumps to JSON unchanged."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def default_delta(n: int) -> float:
+    """The delta used when none is given (re-exported for the CLI)."""
+    return auto_delta(n)
+
+
+def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> str:
+    """A self-contained HTML page (inline CSS, no scripts, nothing fetched) showing `report`.
+
+    >>> "<table" in render_html({"guarantee": {"method": "dp"}})
+    True
+    """
+    esc = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{esc(title)}</title><style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:70em}}",
+        "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .6em;",
+        "text-align:right}th{background:#eee}td:first-child,th:first-child{text-align:left}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+        "<p>This report compares the output with the sensitive input: it is for data stewards, not for release.</p>",
+    ]
+
+    def kv_table(d: dict[str, Any]) -> str:
+        rows = "".join(
+            f"<tr><th>{esc(str(k))}</th><td>{esc(json.dumps(v) if isinstance(v, dict | list) else str(v))}</td></tr>"
+            for k, v in d.items()
+        )
+        return f"<table>{rows}</table>"
+
+    for section in ("input", "output", "guarantee"):
+        if section in report:
+            parts.append(f"<h2>{esc(section.capitalize())}</h2>{kv_table(report[section])}")
+    for section, label in (
+        ("synthetic_rows", "Synthetic rows"),
+        ("reported_aggregates", "Reported aggregates"),
+    ):
+        if section not in report:
+            continue
+        parts.append(f"<h2>{label} vs input</h2><table><tr><th>length</th><th>input combinations</th>")
+        parts.append("<th>preserved</th><th>suppressed</th><th>fabricated</th><th>count bucket</th>")
+        parts.append("<th>combinations</th><th>mean abs. error</th><th>mean rel. error</th></tr>")
+        for length, m in report[section].items():
+            for i, b in enumerate(m["error_by_bucket"]):
+                head = (
+                    f"<td>{esc(str(length))}</td><td>{m['original_combinations']}</td><td>{_pct(m['preserved'])}</td>"
+                    f"<td>{_pct(m['suppressed'])}</td><td>{m['fabricated']}</td>"
+                    if i == 0
+                    else "<td></td>" * 5
+                )
+                parts.append(
+                    f"<tr>{head}<td>{esc(b['bucket'])}</td><td>{b['combinations']}</td>"
+                    f"<td>{_num(b['mean_absolute_error'])}</td><td>{_num(b['mean_relative_error'])}</td></tr>"
+                )
+        parts.append("</table>")
+    for section, label in (
+        ("risk_input", "Risk of the input"),
+        ("risk_synthetic", "Risk of the synthetic rows"),
+    ):
+        if section in report:
+            parts.append(f"<h2>{label}</h2>{kv_table(report[section])}")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{v:.1%}"
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.3g}"

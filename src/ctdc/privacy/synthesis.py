@@ -1,0 +1,160 @@
+"""Synthetic microdata sampled from protected aggregates (k-synthetic or differentially private).
+
+NOTE: pure numpy/polars; no Django. Sampling uses a seeded numpy Generator: it is post-processing of already
+protected counts, never DP noise. Mechanism notes: `NOTES.md` (section synthesis).
+
+Columns are sampled one at a time for all records at once (vectorized). The column order and, for each
+column, its "parents" (up to L-1 earlier columns) are chosen from the mutual information of the protected
+2-way counts. A column's value is drawn with probability proportional to the protected count of (parents'
+values, value); "missing" is drawn with the column's share of records without a counted value (from the
+1-way counts and the record count). A record whose parents' combination was dropped falls back to fewer parents.
+
+With `enforce_support=True` (k-synthetic), a value may only be drawn when, for every set S of at most L-1
+already-drawn non-missing attributes of the record, the combination S + value is in the aggregates. With
+k-protected aggregates this gives the k-synthetic guarantee: every combination of length <= L in the output
+occurs at least k times in the input.
+
+>>> import polars as pl
+>>> from ctdc.privacy.table import encode_table
+>>> from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+>>> t = encode_table(pl.DataFrame({"a": ["x"] * 30 + ["y"] * 3, "b": ["u"] * 20 + ["v"] * 13}))
+>>> agg = protect_k_rounding(count_combinations(t, 2), k=5, resolution=1)
+>>> out = synthesize(agg, n=33, seed=3, enforce_support=True)
+>>> sorted(set(map(tuple, out.tolist())))  # a=y (3 < 5 records) never appears; -1 is missing
+[(-1, 1), (0, 0), (0, 1)]
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+from ctdc.errors import InvalidPrivacyParameter
+from ctdc.privacy.aggregates import Aggregates
+
+
+class _Dense:
+    """Dense count arrays of the aggregates' marginals, in any column order, built on demand."""
+
+    def __init__(self, agg: Aggregates) -> None:
+        self.agg = agg
+        self.card = agg.cardinalities
+        self._cache: dict[tuple[int, ...], np.ndarray] = {}
+
+    def get(self, cols: tuple[int, ...]) -> np.ndarray:
+        """Counts with axes in the order of `cols` (zeros where a combination is absent or dropped)."""
+        if not cols:
+            return np.array(self.agg.total)
+        key = tuple(sorted(cols))
+        if key not in self._cache:
+            self._cache[key] = self.agg.get(key).dense(self.card)
+        arr = self._cache[key]
+        return np.transpose(arr, [key.index(c) for c in cols])
+
+
+def _mutual_information(dense: _Dense, p: int) -> np.ndarray:
+    mi = np.zeros((p, p))
+    for i, j in combinations(range(p), 2):
+        joint = dense.get((i, j))
+        total = joint.sum()
+        if total <= 0:
+            continue
+        pij = joint / total
+        pi, pj = pij.sum(axis=1, keepdims=True), pij.sum(axis=0, keepdims=True)
+        nz = pij > 0
+        mi[i, j] = mi[j, i] = float((pij[nz] * np.log(pij[nz] / (pi @ pj)[nz])).sum())
+    return mi
+
+
+def plan(aggregates: Aggregates) -> list[tuple[int, tuple[int, ...]]]:
+    """Column order and parents: a greedy maximum-mutual-information chain over the 2-way counts."""
+    p = len(aggregates.columns)
+    dense = _Dense(aggregates)
+    mi = _mutual_information(dense, p) if aggregates.length >= 2 else np.zeros((p, p))
+    max_parents = max(0, min(aggregates.length, p) - 1)
+    order = [int(np.argmax(mi.sum(axis=1)))]
+    remaining = set(range(p)) - set(order)
+    while remaining:
+        nxt = max(sorted(remaining), key=lambda c: mi[c, order].max())
+        order.append(nxt)
+        remaining.discard(nxt)
+    steps = []
+    for t, c in enumerate(order):
+        earlier = order[:t]
+        parents = sorted(earlier, key=lambda e: -mi[c, e])[:max_parents]
+        steps.append((c, tuple(parents)))
+    return steps
+
+
+def synthesize(
+    aggregates: Aggregates, n: int | None = None, seed: int = 0, enforce_support: bool = False
+) -> np.ndarray:
+    """Sample `n` synthetic records (codes, `-1` missing) from `aggregates`; deterministic under `seed`.
+
+    `n` defaults to the aggregates' (protected) record count. Post-processing only: the output has the
+    guarantee of the aggregates it is drawn from, and with `enforce_support` the k-synthetic guarantee.
+    """
+    n = int(round(aggregates.total)) if n is None else int(n)
+    if n < 0:
+        raise InvalidPrivacyParameter("The number of synthetic records must not be negative.", {"n": n})
+    rng = np.random.default_rng(seed)
+    p = len(aggregates.columns)
+    card = aggregates.cardinalities
+    dense = _Dense(aggregates)
+    out = np.full((n, p), -1, dtype=np.int32)
+    done: list[int] = []
+    for c, parents in plan(aggregates):
+        if card[c] == 0:  # a column that is missing everywhere stays missing
+            done.append(c)
+            continue
+        weights = np.zeros((n, int(card[c]) + 1))  # last column: missing
+        # Share of records without a counted value in this column (missing, or a value too rare to publish).
+        counted = float(dense.get((c,)).sum())
+        missing_rate = min(max(1.0 - counted / aggregates.total, 0.0), 1.0) if aggregates.total > 0 else 1.0
+        filled = np.zeros(n, dtype=bool)
+        # Try the full parent set first, then drop parents (least informative last) until rows have weight.
+        for size in range(len(parents), -1, -1):
+            for subset in combinations(parents, size):
+                if filled.all():
+                    break
+                rows = ~filled
+                for s in subset:
+                    rows &= out[:, s] >= 0
+                idx = np.flatnonzero(rows)
+                if not len(idx):
+                    continue
+                joint = dense.get((*subset, c)).reshape(-1, int(card[c]))
+                key = np.zeros(len(idx), dtype=np.int64)
+                for s in subset:
+                    key = key * int(card[s]) + out[idx, s]
+                w = joint[key]
+                mass = w.sum(axis=1)
+                ok = mass > 0
+                weights[idx[ok], :-1] = w[ok] * ((1.0 - missing_rate) / mass[ok])[:, None]
+                weights[idx[ok], -1] = missing_rate
+                filled[idx[ok]] = True
+        if enforce_support:
+            allowed = np.ones((n, int(card[c])), dtype=bool)
+            allowed &= dense.get((c,)) > 0
+            for size in range(1, min(aggregates.length - 1, len(done)) + 1):
+                for subset in combinations(done, size):
+                    rows = np.ones(n, dtype=bool)
+                    for s in subset:
+                        rows &= out[:, s] >= 0
+                    idx = np.flatnonzero(rows)
+                    key = np.zeros(len(idx), dtype=np.int64)
+                    for s in subset:
+                        key = key * int(card[s]) + out[idx, s]
+                    support = dense.get((*subset, c)).reshape(-1, int(card[c])) > 0
+                    allowed[idx] &= support[key]
+            weights[:, :-1] *= allowed
+        total = weights.sum(axis=1)
+        weights[total <= 0, -1] = 1.0  # nothing allowed: the cell stays missing (always safe)
+        cum = np.cumsum(weights, axis=1)
+        u = rng.random(n) * cum[:, -1]
+        choice = (u[:, None] >= cum).sum(axis=1)
+        choice = np.minimum(choice, int(card[c]))
+        out[:, c] = np.where(choice == card[c], -1, choice)
+        done.append(c)
+    return out
