@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from ctdc.web.api.api import api
 from ctdc.web.portal import views as portal
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("data/", include("ctdc.web.releases.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
