@@ -30,7 +30,7 @@ def test_the_home_page_shows_headline_figures_and_a_chart(live_server, run_cli, 
     folder, _ = simulated
     run_cli("org", "create", "harbour-light", "--name", "Harbour Light")
     run_cli("ingest", str(folder / "harbour-light.xlsx"), "--org", "harbour-light", "--approve")
-    assert run_cli("release", "build").exit_code == 0
+    assert run_cli("release", "build", "--publish").exit_code == 0
     with chromium_page() as page:
         _check_home(live_server, page)
 

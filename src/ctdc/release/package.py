@@ -202,7 +202,9 @@ def report_html(report: dict[str, Any]) -> str:
 def summary(micro: pl.DataFrame, counts: pl.DataFrame, k: int, method: str) -> dict[str, Any]:
     """Headline figures for the portal, from the protected microdata's threshold-protected counts only."""
     def dim(name: str) -> list[dict]:
-        return counts.filter(pl.col("dimension") == name).select("value", "count").to_dicts()
+        # A suppressed value (`*`) is not a category: it is never shown as one.
+        rows = counts.filter((pl.col("dimension") == name) & (pl.col("value") != "*"))
+        return rows.select("value", "count").to_dicts()
 
     return {
         "cases": micro.height,
