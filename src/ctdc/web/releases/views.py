@@ -35,6 +35,8 @@ FILE_TITLES = {
     "metadata.json": "Metadata",
 }
 
+ORDER = {name: i for i, name in enumerate(FILE_TITLES)}
+
 
 def _is_steward(user) -> bool:
     return user.is_authenticated and (user.is_superuser or Membership.objects.filter(
@@ -47,7 +49,8 @@ def _citation(r: Release) -> str:
 
 def catalogue(request):
     rows = [{"release": r, "citation": _citation(r),
-             "files": [{**f, "title": FILE_TITLES.get(f["name"], f["name"])} for f in r.files]}
+             "files": [{**f, "title": FILE_TITLES.get(f["name"], f["name"])}
+                       for f in sorted(r.files, key=lambda f: ORDER.get(f["name"], len(ORDER)))]}
             for r in release_list(public=True)]
     return render(request, "releases/catalogue.html", {
         "rows": rows, "terms_accepted": bool(request.session.get(TERMS_SESSION_KEY)),
