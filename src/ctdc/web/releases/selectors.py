@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
+from django.db.models import F
 
 from ctdc.standard import load_standard
 from ctdc.web.cases.models import Victim
@@ -15,7 +16,7 @@ from ctdc.web.releases.models import Release, ReleaseBuild
 
 def release_latest(*, dataset: str = "victims") -> Release | None:
     return (Release.objects.filter(dataset=dataset, status=Release.Status.PUBLISHED)
-            .order_by("-published_at", "-created_at", "-id").first())
+            .order_by(F("published_at").desc(nulls_last=True), "-created_at", "-id").first())
 
 
 def release_list(*, dataset: str | None = None, public: bool = False):

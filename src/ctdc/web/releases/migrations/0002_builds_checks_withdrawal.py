@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def published_at_from_created_at(apps, schema_editor):
+    # Foundation releases were published when created.
+    Release = apps.get_model("releases", "Release")
+    Release.objects.filter(status="published", published_at__isnull=True).update(published_at=models.F("created_at"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -112,4 +118,5 @@ class Migration(migrations.Migration):
             model_name='releasebuild',
             constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='build_progress_percent'),
         ),
+        migrations.RunPython(published_at_from_created_at, migrations.RunPython.noop),
     ]
