@@ -141,3 +141,17 @@ def test_changes_compare_with_the_previous_release(tmp_path, frame):
     second = build_release(frame, root=tmp_path, dataset="victims", version="2026.11.2", previous=first.metadata)
     text = (second.path / "CHANGES.md").read_text()
     assert "Compared with release 2026.11.1" in text and "800 -> 1500 (+700)" in text
+
+
+@pytest.mark.parametrize("method", ["k-synthetic", "dp-synthetic"])
+def test_each_synthetic_method_builds_a_package_that_verifies(tmp_path, frame, method):
+    b = build_release(frame.head(800), root=tmp_path, dataset="victims", version="2026.11.1", method=method)
+    assert verify_release(b.path) == []
+    report = json.loads((b.path / "report.json").read_text())
+    assert report["release"]["method"] == method and "risk_input" not in report["engine"]
+    assert [c["id"] for c in report["checks"]] == ["quasi-identifier-k", "rare-combinations", "unique-record-copies"]
+    if method == "k-synthetic":
+        assert b.checks_passed and report["engine"]["guarantee"]["k_synthetic_check"] == "passed"
+    else:
+        assert report["engine"]["guarantee"]["epsilon"] == 4.0
+        assert not any(c.blocking for c in b.checks if c.id != "unique-record-copies")
