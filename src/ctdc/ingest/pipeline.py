@@ -70,6 +70,8 @@ def _message(code: str, column: str, f: Field, shown: str | None, expected: str)
         "out-of-range": f"{value} is outside the allowed range {expected}.",
         "impossible-age": f"The age computed or given here is impossible ({expected}). Check the birth date and the registration date.",
         "missing-required": f"{f.label} is required on every record and is missing.",
+        "inconsistent-majority": f"The age band and the majority status contradict each other ({expected}).",
+        "flags-text-disagree": f"{value} lists other values than the flag columns set ({expected}); the flags were used.",
     }
     return texts[code]
 
@@ -81,11 +83,13 @@ class _Builder:
         self.frame = frame
         self.dataset = dataset
         self.values: dict[str, pl.Expr] = {}
-        self.flags: list[tuple[str, str, str, str, pl.Expr, str]] = []  # (flag col, column, field, code, raw col, expected)
+        # (flag column, source column, field, problem code, raw column, expected, severity)
+        self.flags: list[tuple[str, str, str, str, str, str, str]] = []
 
-    def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str) -> None:
+    def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str,
+             severity: str = "error") -> None:
         name = f"__flag{len(self.flags)}"
-        self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected))
+        self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected, severity))
         self.frame = self.frame.with_columns(bad.fill_null(False).alias(name))
 
 
@@ -142,6 +146,53 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
     b.flag(n.bad, col, f.name, "unknown-code", col, expected)
 
 
+_FLAG_TRUE = ("1", "true", "yes", "1.0")
+_FLAG_FALSE = ("0", "false", "no", "0.0")
+
+
+def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Turn 0/1 flag columns into multi-valued fields (rule in `ctdc.ingest.mapping`); return how rows encoded them."""
+    stats: dict[str, dict[str, int]] = {}
+    for group in spec.flags:
+        f = dataset.field(group.field)
+        present = [(c, code) for src, code in group.columns.items() if (c := _resolve(frame, src))]
+        if not present or f.codelist is None:
+            continue
+        rank = {code: i for i, code in enumerate(f.codelist.codes)}
+        lowered = {c: pl.col(c).str.to_lowercase() for c, _ in present}
+        for c, _ in present:
+            bad = pl.col(c).is_not_null() & ~lowered[c].is_in([*_FLAG_TRUE, *_FLAG_FALSE])
+            b.flag(bad, c, f.name, "unknown-code", c, "1, 0 or empty")
+        ordered = sorted(((c, code) for c, code in present if code), key=lambda t: rank[t[1]])
+        codes = pl.concat_str([pl.when(lowered[c].is_in(_FLAG_TRUE)).then(pl.lit(code)) for c, code in ordered],
+                              separator=";", ignore_nulls=True) if ordered else pl.lit("")
+        recorded = pl.any_horizontal([pl.col(c).is_not_null() for c, _ in present])
+        any_zero = pl.any_horizontal([lowered[c].is_in(_FLAG_FALSE) for c, _ in present]).fill_null(False)
+        text_col = _resolve(frame, group.text) if group.text else None
+        text_codes = None
+        if text_col:
+            lookup = code_lookup([(e.code, e.label) for e in f.codelist.entries], group.text_values)
+            parsed = normalise_codes(pl.col(text_col), lookup, list(f.codelist.codes), ";")
+            text_codes = parsed.value
+            # Only a text that names values, compared with recorded flags: "Not specified" maps to nothing.
+            disagree = recorded & pl.col(text_col).is_not_null() & (parsed.value.fill_null("") != codes.fill_null(""))
+            b.flag(disagree, text_col, f.name, "flags-text-disagree", text_col,
+                   "flags: " + ", ".join(c.removeprefix(_SRC) for c, _ in present[:3]) + " …", severity="warning")
+        # A "not specified" flag with no other flag set says "unknown", not "none".
+        unspecified = [lowered[c].is_in(_FLAG_TRUE) for c, code in present if code is None]
+        unknown_only = pl.any_horizontal(unspecified).fill_null(False) & (codes.fill_null("") == "") \
+            if unspecified else pl.lit(False)
+        flag_value = pl.when(recorded & ~unknown_only).then(codes)
+        existing = b.values.get(f.name)
+        fallback = [e for e in (text_codes, existing) if e is not None]
+        b.values[f.name] = pl.coalesce([flag_value, *fallback]) if fallback else flag_value
+        counts = b.frame.select(
+            zero_one=(recorded & any_zero).sum(), one_empty=(recorded & ~any_zero).sum(), not_recorded=(~recorded).sum(),
+        ).row(0, named=True)
+        stats[f.name] = {"rule": "any flag set -> recorded, empty = no; all empty -> not recorded", **counts}
+    return stats
+
+
 def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA256 of normalised name, birth date and citizenship; null unless name and birth date are known.
 
@@ -190,6 +241,11 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         by_field[cm.field][0].append(actual)
         by_field[cm.field][1].append(cm)
     column_field = {c: fld for fld, (cols, _maps) in by_field.items() for c in cols}
+    for group in spec.flags:
+        for src in (*group.columns, *([group.text] if group.text else [])):
+            if actual := _resolve(frame, src):
+                used.add(actual)
+                column_field[actual] = group.field
     rid_col = next((c for c in (_resolve(frame, r) for r in spec.record_id) if c), None)
     if rid_col:
         used.add(rid_col)
@@ -217,6 +273,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     for f in dataset.fields:
         if f.name in by_field:
             _field_value(b, f, *by_field[f.name])
+    flag_stats = _flag_groups(b, spec, dataset, frame)
     typed = b.frame.with_columns(**{name: expr for name, expr in b.values.items()})
 
     # Derived fields, each only when the file does not give it directly.
@@ -251,11 +308,19 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     constants = {**(defaults or {}), **spec.constants}
     typed = typed.with_columns(
         **{k: pl.lit(v) for k, v in constants.items() if k not in by_field and k in dataset.field_names})
+    if "age_band" in by_field and "majority_status" in by_field:
+        minor_band = pl.col("age_band").is_in(["0-8", "9-17"])
+        clash = (minor_band != (pl.col("majority_status") == "minor")) & pl.col("age_band").is_not_null() \
+            & pl.col("majority_status").is_not_null()
+        b.frame = typed
+        col = by_field["majority_status"][0][0]
+        b.flag(clash, col, "majority_status", "inconsistent-majority", col, "0-8 and 9-17 are minors")
+        typed = b.frame
     reg_field = dataset.field("registration_year")
     year_col = (by_field.get("registration_year") or by_field["registration_date"])[0][0]
     b.frame = typed
     # Missing only when no other problem already explains the empty year (a bad date, say).
-    explained = [pl.col(n) for n, _c, fld, *_ in b.flags if fld in ("registration_year", "registration_date")]
+    explained = [pl.col(n) for n, _c, fld, *_rest in b.flags if fld in ("registration_year", "registration_date")]
     b.flag(pl.col("registration_year").is_null() & ~pl.any_horizontal(explained or [pl.lit(False)]),
            year_col, "registration_year", "missing-required", year_col, "")
     out_of_range = (pl.col("registration_year") < reg_field.min) | (pl.col("registration_year") > reg_field.max)
@@ -264,7 +329,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
 
     # Problems: one row per flagged cell. Values of direct identifiers are never copied.
     parts = []
-    for name, column, fld, code, raw, expected in b.flags:
+    for name, column, fld, code, raw, expected, severity in b.flags:
         f = dataset.field(fld)
         hit = typed.filter(pl.col(name))
         if not hit.height:
@@ -274,7 +339,6 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         raw_field = dataset.field(column_field[raw])
         shown = (pl.lit(None, dtype=pl.String) if f.is_direct_identifier or raw_field.is_direct_identifier
                  or raw_field.type == "string" else pl.col(raw).str.slice(0, _MAX_ECHO))
-        severity = "error"
         part = hit.select(
             pl.col("row").cast(pl.Int64),
             pl.lit(column).alias("column"), pl.lit(fld).alias("field"), pl.lit(code).alias("code"),
@@ -326,6 +390,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         quarantined=quarantine.height, duplicates=dups.height,
     )
     assert rows_read == records.height + quarantine.height + dups.height, "intake invariant broken"
+    report.stats["flag_encodings"] = flag_stats
     info = {"format": read.format, "encoding": read.encoding, "delimiter": read.delimiter, "sheet": read.sheet,
             "record_id_column": rid_name, "mapping": spec.name, "mapping_version": spec.version_hash}
     return IngestResult(records, quarantine, report, info, ignored)

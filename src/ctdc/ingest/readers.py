@@ -4,7 +4,10 @@ Every cell comes back as a string (or null for an empty cell): typing happens in
 becomes a reported problem instead of a silent coercion. Formula-looking cells (`=`, `+`, `-`, `@`) stay text.
 
 CSV: encoding (UTF-8, UTF-8 with BOM, then Windows-1252/Latin-1) and delimiter (`,` `;` tab `|`) are detected when
-the mapping does not fix them. XLSX/ODS: read with calamine; dates become ISO text, whole numbers lose their `.0`.
+the mapping does not fix them. XLSX/XLS/ODS: read with fastexcel (calamine); dates become ISO text.
+
+A *notice cell* (the public CTDC files put a terms-of-use sentence where the first column name should be, and
+leave that column empty on every row) is dropped when `notice_cell` is set, or detected with `auto`.
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
+import fastexcel
 import polars as pl
-from python_calamine import CalamineWorkbook
 
 from ctdc.errors import IngestError
 from ctdc.ingest.mapping import ReaderOptions
@@ -105,39 +107,26 @@ def read_csv(path: Path, options: ReaderOptions) -> ReadResult:
     return ReadResult(frame, options.header_row + 1 + options.skip_rows, "csv", encoding, delimiter)
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    return str(value).strip() or None
-
-
 def read_spreadsheet(path: Path, options: ReaderOptions) -> ReadResult:
+    """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects."""
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for non-workbooks
-        raise IngestError(f"{path.name} is not a readable spreadsheet: {exc}", {"file": path.name}) from None
-    sheet = options.sheet or wb.sheet_names[0]
-    if sheet not in wb.sheet_names:
-        raise IngestError(f"{path.name} has no sheet '{sheet}'. Sheets: {', '.join(wb.sheet_names)}.",
+        reader = fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        first = str(exc).splitlines()[0]
+        raise IngestError(f"{path.name} is not a readable spreadsheet ({first}).", {"file": path.name}) from None
+    sheet = options.sheet or reader.sheet_names[0]
+    if sheet not in reader.sheet_names:
+        raise IngestError(f"{path.name} has no sheet '{sheet}'. Sheets: {', '.join(reader.sheet_names)}.",
                           {"file": path.name, "sheet": sheet})
-    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    h = options.header_row - 1
-    if len(rows) <= h or not any(v not in (None, "") for v in rows[h]):
-        raise IngestError(f"{path.name}, sheet '{sheet}': no header row found at row {options.header_row}.",
-                          {"file": path.name, "sheet": sheet})
-    header = [_cell_text(v) or f"column_{i + 1}" for i, v in enumerate(rows[h])]
-    body = rows[h + 1 + options.skip_rows:]
-    width = len(header)
-    columns = {name: [_cell_text(r[i]) if i < len(r) else None for r in body] for i, name in enumerate(header[:width])}
-    frame = pl.DataFrame(columns, schema={n: pl.String for n in columns})
+    try:
+        loaded = reader.load_sheet(sheet, header_row=options.header_row - 1, skip_rows=options.skip_rows,
+                                   dtypes="string")
+        frame = pl.from_arrow(loaded.to_arrow())
+    except fastexcel.FastExcelError as exc:
+        raise IngestError(f"{path.name}, sheet '{sheet}': no header row found at row {options.header_row} "
+                          f"({str(exc).splitlines()[0]}).", {"file": path.name, "sheet": sheet}) from None
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
     return ReadResult(frame, options.header_row + 1 + options.skip_rows, "xlsx", sheet=sheet)
 
 
@@ -149,8 +138,13 @@ def read_table(path: Path, options: ReaderOptions | None = None) -> ReadResult:
         raise IngestError(f"File not found: {path}", {"file": str(path)})
     fmt = detect_format(path, options)
     result = read_spreadsheet(path, options) if fmt == "xlsx" else read_csv(path, options)
-    # Trailing rows with no value at all are padding, not records.
     frame = result.frame
+    if options.notice_cell and frame.width:
+        first = frame.columns[0]
+        is_notice = len(first) > 40 and frame[first].null_count() == frame.height
+        if options.notice_cell is True or is_notice:
+            frame = frame.drop(first)
+    # Trailing rows with no value at all are padding, not records.
     if frame.width:
         nonempty = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x")).to_series()
         last = nonempty.arg_true()
