@@ -52,12 +52,21 @@ class IngestResult:
 _SRC = "src:"
 
 
-def _resolve(frame: pl.DataFrame, wanted: str) -> str | None:
-    """The prefixed frame column for a source column name: exact match first, then folded."""
-    if _SRC + wanted in frame.columns:
-        return _SRC + wanted
-    folded = {normalise_key(c.removeprefix(_SRC)): c for c in frame.columns}
+def _resolve(frame: pl.DataFrame | list[str], wanted: str, prefix: str = _SRC) -> str | None:
+    """The frame column (prefixed) for a source column name: exact match first, then ignoring case/accents."""
+    columns = frame.columns if isinstance(frame, pl.DataFrame) else frame
+    if prefix + wanted in columns:
+        return prefix + wanted
+    folded = {normalise_key(c.removeprefix(prefix)): c for c in columns}
     return folded.get(normalise_key(wanted))
+
+
+def _wanted(spec: MappingSpec) -> list[str]:
+    """Every source column name the spec can use."""
+    names = [*spec.columns, *spec.record_id]
+    for group in spec.flags:
+        names += [*group.columns, *([group.text] if group.text else [])]
+    return names
 
 
 def _message(code: str, column: str, f: Field, shown: str | None, expected: str) -> str:
@@ -86,6 +95,23 @@ class _Builder:
         # (flag column, source column, field, problem code, raw column, expected, severity)
         self.flags: list[tuple[str, str, str, str, str, str, str]] = []
 
+    def dictionary(self, raw: pl.Expr, normalise) -> dict[str, pl.Expr]:
+        """Normalise each *distinct* raw value once, then map the results back onto every row.
+
+        Coded columns have few distinct values (a country column of a million rows has a few hundred), so the
+        costly folding and parsing runs on a small frame; mapping back is a hash lookup.
+        """
+        uniques = self.frame.select(raw.alias("raw")).drop_nulls().unique()
+        exprs = normalise(pl.col("raw"))
+        table = uniques.with_columns(**exprs)
+        out = {}
+        for name in exprs:
+            if table.schema[name] == pl.Boolean:
+                out[name] = raw.is_in(table.filter(pl.col(name))["raw"].implode()).fill_null(False)
+            else:
+                out[name] = raw.replace_strict(table["raw"], table[name], default=None, return_dtype=table.schema[name])
+        return out
+
     def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str,
              severity: str = "error") -> None:
         name = f"__flag{len(self.flags)}"
@@ -106,44 +132,56 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
         b.values[f.name] = pl.concat_str([pl.col(s) for s in sources], separator=" ", ignore_nulls=True).replace("", None)
         return
     if cm.from_age and f.codelist is not None:
-        n, out = normalise_integer(raw, 0, 120)
-        b.flag(n.bad, col, f.name, "not-a-number", col, "a whole number")
-        b.flag(out, col, f.name, "impossible-age", col, "0 to 120")
-        b.values[f.name] = pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult"))
+        def from_age(x: pl.Expr) -> dict[str, pl.Expr]:
+            n, out = normalise_integer(x, 0, 120)
+            return {"value": pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult")),
+                    "bad": n.bad, "out": out}
+        d = b.dictionary(raw, from_age)
+        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["out"], col, f.name, "impossible-age", col, "0 to 120")
+        b.values[f.name] = d["value"]
         return
     if f.type == "date":
-        n = normalise_date(raw, cm.date_formats)
-        b.values[f.name] = n.value
+        d = b.dictionary(raw, lambda x: _parts(normalise_date(x, cm.date_formats)))
+        b.values[f.name] = d["value"]
         fmts = ", ".join(cm.date_formats) or "YYYY-MM-DD or DD/MM/YYYY"
-        b.flag(n.bad, col, f.name, "bad-date", col, fmts)
+        b.flag(d["bad"], col, f.name, "bad-date", col, fmts)
         return
     if f.type == "integer":
-        n, out = normalise_integer(raw, f.min, f.max)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "not-a-number", col, "a whole number")
-        b.flag(out, col, f.name, "impossible-age" if f.name == "age" else "out-of-range", col, f"{f.min} to {f.max}")
+        def integer(x: pl.Expr) -> dict[str, pl.Expr]:
+            n, out = normalise_integer(x, f.min, f.max)
+            return {**_parts(n), "out": out}
+        d = b.dictionary(raw, integer)
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["out"], col, f.name, "impossible-age" if f.name == "age" else "out-of-range", col,
+               f"{f.min} to {f.max}")
         return
     if f.type == "boolean":
-        n = normalise_boolean(raw, cm.values)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "unknown-code", col, "yes/no (true/false)")
+        d = b.dictionary(raw, lambda x: _parts(normalise_boolean(x, cm.values)))
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "unknown-code", col, "yes/no (true/false)")
         return
     assert f.codelist is not None
     if f.codelist.name == "country":
         lookup = dict(country_lookup())
         lookup.update(code_lookup([], cm.values))
-        n = normalise_code(raw, lookup)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "unknown-country", col, "a country")
+        d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "unknown-country", col, "a country")
         return
     lookup = code_lookup([(c.code, c.label) for c in f.codelist.entries], cm.values)
     expected = "one of " + ", ".join(f.codelist.codes[:12]) + (" …" if len(f.codelist.codes) > 12 else "")
     if f.type == "codes":
-        n: Normalised = normalise_codes(raw, lookup, list(f.codelist.codes), cm.separator or ";")
+        d = b.dictionary(raw, lambda x: _parts(normalise_codes(x, lookup, list(f.codelist.codes), cm.separator or ";")))
     else:
-        n = normalise_code(raw, lookup)
-    b.values[f.name] = n.value
-    b.flag(n.bad, col, f.name, "unknown-code", col, expected)
+        d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
+    b.values[f.name] = d["value"]
+    b.flag(d["bad"], col, f.name, "unknown-code", col, expected)
+
+
+def _parts(n: Normalised) -> dict[str, pl.Expr]:
+    return {"value": n.value, "bad": n.bad}
 
 
 _FLAG_TRUE = ("1", "true", "yes", "1.0")
@@ -196,23 +234,35 @@ def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.Dat
 def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA256 of normalised name, birth date and citizenship; null unless name and birth date are known.
 
+    Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
+    Names are folded (case, accents, punctuation) and their tokens sorted, because sources order them
+    differently ("DUPONT Marie" vs "Marie Dupont").
+
     >>> import polars as pl, datetime as dt
     >>> a = identity_hash(pl.Series(["DUPONT Marie"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
-    >>> b = identity_hash(pl.Series(["Marie Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
+    >>> b = identity_hash(pl.Series(["Marie  Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
     >>> a[0] == b[0] and len(a[0]) == 64
     True
-
-    Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
     """
-    out = []
-    for name, born, cit in zip(names.to_list(), births.to_list(), citizenship.to_list(), strict=True):
-        if not name or born is None:
+    frame = pl.DataFrame({"n": names, "b": births, "c": citizenship})
+    folded = frame.select(
+        pl.when(pl.col("b").is_not_null()).then(
+            pl.col("n").str.normalize("NFKD").str.replace_all(r"[^\x00-\x7F]", "").str.to_lowercase()
+            .str.replace_all(r"[^a-z0-9\s]", "")),
+        pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]),
+    )
+    # Token sorting and the MAC run in one plain loop: polars' list sort is slower than this for short lists.
+    # The HMAC key schedule is computed once and copied per row.
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    out: list[str | None] = []
+    for name, rest in folded.iter_rows():
+        tokens = name.split() if name else None
+        if not tokens:
             out.append(None)
             continue
-        # Token order differs between sources ("DUPONT Marie" vs "Marie Dupont"): sort the folded tokens.
-        tokens = sorted(t for t in (normalise_key(part) for part in name.split()) if t)
-        msg = f"{' '.join(tokens)}|{born.isoformat()}|{cit or ''}".encode()
-        out.append(hmac.new(key, msg, hashlib.sha256).hexdigest())
+        h = base.copy()
+        h.update((" ".join(sorted(tokens)) + rest).encode())
+        out.append(h.hexdigest())
     return pl.Series("identity_hash", out, dtype=pl.String)
 
 
@@ -224,7 +274,13 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     mapping's own `constants` win over them.
     """
     dataset = load_standard().dataset(spec.dataset)
-    read = read_table(Path(path), spec.reader)
+    wanted = _wanted(spec)
+
+    def select(header: list[str]) -> list[str]:
+        found = {c for w in wanted if (c := _resolve(header, w, prefix=""))}
+        return [c for c in header if c in found]
+
+    read = read_table(Path(path), spec.reader, select)
     # Source columns live under a prefix so typed fields never overwrite a raw column of the same name.
     frame = read.frame.rename({c: _SRC + c for c in read.frame.columns})
     rows_read = frame.height
@@ -249,7 +305,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     rid_col = next((c for c in (_resolve(frame, r) for r in spec.record_id) if c), None)
     if rid_col:
         used.add(rid_col)
-    ignored = [c.removeprefix(_SRC) for c in frame.columns if c not in used]
+    ignored = [c for c in (read.header or []) if _SRC + c not in used]
     rid_name = rid_col.removeprefix(_SRC) if rid_col else None
     if not by_field:
         raise IngestError(
