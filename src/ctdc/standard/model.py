@@ -1,0 +1,222 @@
+"""The typed objects the standard is loaded into: `Standard`, `Dataset`, `Field`, `CodeList`, `Code`.
+
+Pure data, frozen. `ctdc.standard.schema.load_standard()` builds them from the YAML files; everything else reads
+them. Labels are in English (`label`) and, through `labels` / `label_in(lang)`, in French and Spanish.
+
+>>> cl = CodeList("yes_no", "Yes or no", (Code("y", "Yes", labels={"fr": "Oui"}), Code("n", "No")))
+>>> cl.codes, "y" in cl, cl.label_of("y"), cl.label_of("y", "fr"), cl.label_of("n", "es")
+(('y', 'n'), True, 'Yes', 'Oui', 'No')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ctdc.errors import CodebookError
+
+FieldType = Literal["integer", "number", "string", "code", "codes", "boolean", "date"]
+Role = Literal["direct_identifier", "quasi_identifier", "sensitive", "non_identifying"]
+FIELD_TYPES: frozenset[str] = frozenset({"integer", "number", "string", "code", "codes", "boolean", "date"})
+ROLES: frozenset[str] = frozenset({"direct_identifier", "quasi_identifier", "sensitive", "non_identifying"})
+LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
+
+ROLE_LABELS: dict[str, dict[str, str]] = {
+    "direct_identifier": {
+        "en": "Direct identifier",
+        "fr": "Identifiant direct",
+        "es": "Identificador directo",
+    },
+    "quasi_identifier": {"en": "Quasi-identifier", "fr": "Quasi-identifiant", "es": "Cuasi-identificador"},
+    "sensitive": {"en": "Sensitive attribute", "fr": "Attribut sensible", "es": "Atributo sensible"},
+    "non_identifying": {"en": "Non-identifying", "fr": "Non identifiant", "es": "No identificativo"},
+}
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    "direct_identifier": "Names or reaches a person by itself (name, contact, exact date, precise place, free text). "
+    "Exists only at intake: used for checks or a keyed hash, then dropped before anything is stored.",
+    "quasi_identifier": "Identifies a person in combination with others (age, gender, citizenship, country, year). "
+    "Stored; released only generalized along its hierarchy until every combination is shared by at least k people.",
+    "sensitive": "What an attacker must not learn about a person (types of exploitation, means of control). "
+    "Stored and released, protected by the quasi-identifiers' generalization and by noise or synthesis.",
+    "non_identifying": "Neither identifies nor reveals anything about a person (data source type, surrogate keys "
+    "re-drawn per release, published country aggregates). Released as is.",
+}
+
+
+def _pick(labels: dict[str, str], fallback: str, lang: str) -> str:
+    return labels.get(lang) or fallback
+
+
+@dataclass(frozen=True)
+class Code:
+    """One allowed value of a code list: the machine `code`, its English `label` and its translations."""
+
+    code: str
+    label: str
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    since: str = "0.1.0"
+
+    def label_in(self, lang: str = "en") -> str:
+        """The label in `lang` (en, fr, es); English where no translation exists."""
+        return self.label if lang == "en" else _pick(self.labels, self.label, lang)
+
+
+@dataclass(frozen=True)
+class CodeList:
+    name: str
+    label: str
+    entries: tuple[Code, ...]
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(e.code for e in self.entries)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._index
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def label_of(self, code: str, lang: str = "en") -> str:
+        """The label of `code` in `lang` (default English). KeyError for an unknown code."""
+        return self._index[code].label_in(lang)
+
+    def entry(self, code: str) -> Code:
+        """The `Code` object of `code`, with its extra attributes (e.g. `isic`, `group`, `min`/`max`)."""
+        try:
+            return self._index[code]
+        except KeyError:
+            raise CodebookError(
+                f"Code list '{self.name}' has no code '{code}'.", {"codelist": self.name}
+            ) from None
+
+    def label_in(self, lang: str = "en") -> str:
+        """The code list's own title in `lang`."""
+        return self.label if lang == "en" else _pick(self.labels, self.label, lang)
+
+    @property
+    def _index(self) -> dict[str, Code]:
+        # Cached on the instance; frozen dataclasses need object.__setattr__.
+        idx = self.__dict__.get("_idx")
+        if idx is None:
+            idx = {e.code: e for e in self.entries}
+            object.__setattr__(self, "_idx", idx)
+        return idx
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: FieldType
+    role: Role
+    description: str = ""
+    codelist: CodeList | None = None
+    required: bool = False
+    hierarchy: tuple[str, ...] = ()
+    min: int | float | None = None
+    max: int | float | None = None
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    unit: str = ""
+    key: bool = False
+    references: str = ""
+    since: str = "0.1.0"
+    # crosswalk name -> source fields or columns it is filled from, e.g. {"htcds-2.0": ("prs_Gender",)}
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_direct_identifier(self) -> bool:
+        return self.role == "direct_identifier"
+
+    @property
+    def is_multivalued(self) -> bool:
+        """True for `codes` fields: several codes, `;`-joined in flat files."""
+        return self.type == "codes"
+
+    def label_in(self, lang: str = "en") -> str:
+        return self.label if lang == "en" else _pick(self.labels, self.label, lang)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    label: str
+    description: str
+    privacy_unit: str
+    fields: tuple[Field, ...]
+    labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    since: str = "0.1.0"
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise CodebookError(
+            f"Dataset '{self.name}' has no field '{name}'.", {"dataset": self.name, "field": name}
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.field_names
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def direct_identifiers(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.is_direct_identifier)
+
+    @property
+    def stored_fields(self) -> tuple[Field, ...]:
+        """Fields that may reach the harmonized store: everything but direct identifiers."""
+        return tuple(f for f in self.fields if not f.is_direct_identifier)
+
+    @property
+    def quasi_identifiers(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.role == "quasi_identifier")
+
+    @property
+    def sensitive_attributes(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.role == "sensitive")
+
+    @property
+    def key(self) -> str | None:
+        """The dataset's own surrogate key field, if it has one."""
+        return next((f.name for f in self.fields if f.key), None)
+
+    def label_in(self, lang: str = "en") -> str:
+        return self.label if lang == "en" else _pick(self.labels, self.label, lang)
+
+
+@dataclass(frozen=True)
+class Standard:
+    version: str
+    datasets: dict[str, Dataset]
+    codelists: dict[str, CodeList]
+    languages: tuple[str, ...] = LANGUAGES
+
+    def dataset(self, name: str) -> Dataset:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.datasets))
+            raise CodebookError(
+                f"Unknown dataset type '{name}'. Known: {known}.", {"dataset": name}
+            ) from None
+
+    def codelist(self, name: str) -> CodeList:
+        try:
+            return self.codelists[name]
+        except KeyError:
+            raise CodebookError(f"Unknown code list '{name}'.", {"codelist": name}) from None
+
+    def used_codelists(self) -> tuple[CodeList, ...]:
+        """The code lists some field uses, in order of first use (what a codebook prints)."""
+        seen: dict[str, CodeList] = {}
+        for ds in self.datasets.values():
+            for f in ds.fields:
+                if f.codelist is not None:
+                    seen.setdefault(f.codelist.name, f.codelist)
+        return tuple(seen.values())
