@@ -9,9 +9,7 @@ from ctdc.errors import CodebookError
 from ctdc.standard import load_standard
 from ctdc.standard.crosswalk import FieldMapping, load_field_crosswalk, load_layout
 
-HTCDS = Path("/work/shared/reference/htcds")
-if not HTCDS.exists():  # CI lays shared/ beside the clone
-    HTCDS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "htcds"
+HTCDS = Path(__file__).parent / "data" / "htcds"  # unchanged copies of the HTCDS 2.0 sheets (CC BY 4.0)
 
 
 def _read(name):
@@ -65,17 +63,48 @@ K_ANON_HEADER = (
     "yearOfRegistration Datasource gender ageBroad majorityStatus majorityStatusAtExploit majorityEntry citizenship "
     + " ".join(
         "meansOfControl" + n
-        for n in "DebtBondage TakesEarnings RestrictsFinancialAccess Threats PsychologicalAbuse PhysicalAbuse "
-        "SexualAbuse FalsePromises PsychoactiveSubstances RestrictsMovement RestrictsMedicalCare "
-        "ExcessiveWorkingHours UsesChildren ThreatOfLawEnforcement WithholdsNecessities WithholdsDocuments Other "
-        "NotSpecified Concatenated".split()
+        for n in [
+            "DebtBondage",
+            "TakesEarnings",
+            "RestrictsFinancialAccess",
+            "Threats",
+            "PsychologicalAbuse",
+            "PhysicalAbuse",
+            "SexualAbuse",
+            "FalsePromises",
+            "PsychoactiveSubstances",
+            "RestrictsMovement",
+            "RestrictsMedicalCare",
+            "ExcessiveWorkingHours",
+            "UsesChildren",
+            "ThreatOfLawEnforcement",
+            "WithholdsNecessities",
+            "WithholdsDocuments",
+            "Other",
+            "NotSpecified",
+            "Concatenated",
+        ]
     )
     + " isForcedLabour isSexualExploit isOtherExploit isSexAndLabour isForcedMarriage isForcedMilitary "
     "isOrganRemoval isSlaveryAndPractices typeOfExploitConcatenated "
     + " ".join(
         "typeOfLabour" + n
-        for n in "Agriculture Aquafarming Begging Construction DomesticWork Hospitality IllicitActivities "
-        "Manufacturing MiningOrDrilling Peddling Transportation Other NotSpecified Concatenated".split()
+        for n in [
+            "Agriculture",
+            "Aquafarming",
+            "Begging",
+            "Construction",
+            "DomesticWork",
+            "Hospitality",
+            "IllicitActivities",
+            "Manufacturing",
+            "MiningOrDrilling",
+            "Peddling",
+            "Transportation",
+            "Other",
+            "NotSpecified",
+            "Concatenated",
+        ]
     )
     + " typeOfSexProstitution typeOfSexPornography typeOfSexRemoteInteractiveServices "
     "typeOfSexPrivateSexualServices typeOfSexConcatenated isAbduction RecruiterRelationship CountryOfExploitation "
