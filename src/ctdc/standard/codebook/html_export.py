@@ -38,11 +38,12 @@ CSS = """
 body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:1.5rem;color:#1b1b1b}
 h1{font-size:1.7rem}h2{border-bottom:2px solid #234;padding-bottom:.2rem;margin-top:2.2rem}h3{margin-top:1.6rem}
 table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #bbb;padding:.3rem .45rem;
-vertical-align:top;text-align:left}th{background:#eef1f4}code{font-size:.92em}.role{display:inline-block;
+vertical-align:top;text-align:left;overflow-wrap:break-word}th{background:#eef1f4}code{font-size:.92em}.role{display:inline-block;
 padding:.05rem .4rem;border-radius:.6rem;font-size:.85em;white-space:nowrap}
 .direct_identifier{background:#fbd5d5}.quasi_identifier{background:#fde9c4}.sensitive{background:#dcd5fb}
 .non_identifying{background:#d8f0dc}ul.values{margin:.3rem 0 0;padding-left:1.1rem}nav ol{columns:2}
-.muted{color:#555}
+.muted{color:#555}table.fields{table-layout:fixed}.fields col.c1{width:16%}.fields col.c2{width:9%}
+.fields col.c3{width:8%}.fields col.c4{width:11%}.fields col.c5{width:29%}.fields col.c6{width:11%}.fields col.c7{width:16%}
 @media print{body{max-width:none;padding:0;font-size:10pt}nav ol{columns:1}h2{break-before:page}
 tr,li{break-inside:avoid}a{color:inherit;text-decoration:none}@page{size:A4;margin:15mm}}
 """
@@ -116,7 +117,10 @@ def render_html(standard: Standard, lang: str = "en") -> str:
         out.append(
             f'<h2 id="ds-{ds.name}">{_e(ds.label_in(lang))} <code>{ds.name}</code></h2><p>{_e(ds.description)}</p>'
             f"<p><strong>{t['privacy_unit']}:</strong> {_e(ds.privacy_unit)}</p>"
-            f"<table><thead><tr><th>{t['field']}</th><th>{t['type']}</th><th>{t['required']}</th><th>{t['role']}</th>"
+            '<table class="fields"><colgroup>'
+            + "".join(f'<col class="c{i}">' for i in range(1, 8))
+            + "</colgroup>"
+            f"<thead><tr><th>{t['field']}</th><th>{t['type']}</th><th>{t['required']}</th><th>{t['role']}</th>"
             f"<th>{t['description']}</th><th>{t['hierarchy']}</th><th>{t['sources']}</th></tr></thead><tbody>"
         )
         out += [_field_row(ds.name, f, lang, t) for f in ds.fields]
