@@ -163,3 +163,20 @@ def _is_date(text: str) -> bool:
 
 def current_snapshot() -> Snapshot:
     return snapshot(load_standard())
+
+
+def write_snapshot() -> str:
+    """Write history/<version>.json for the current standard (run from a source checkout when releasing a version).
+
+    Usage: `python -m ctdc.standard.versioning` after bumping `version` in standard.yaml.
+    """
+    std = load_standard()
+    target = resources.files("ctdc.standard").joinpath(f"history/{std.version}.json")
+    text = json.dumps(snapshot(std), indent=1, ensure_ascii=False) + "\n"
+    with resources.as_file(target) as path:
+        path.write_text(text, encoding="utf-8")
+    return str(target)
+
+
+if __name__ == "__main__":
+    print(write_snapshot())
