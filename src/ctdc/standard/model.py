@@ -42,6 +42,36 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "re-drawn per release, published country aggregates). Released as is.",
 }
 
+ROLE_DESCRIPTIONS_I18N: dict[str, dict[str, str]] = {
+    "fr": {
+        "direct_identifier": "Désigne ou permet de joindre une personne à lui seul (nom, contact, date exacte, lieu "
+        "précis, texte libre). N'existe qu'à l'intégration : sert aux contrôles ou à une empreinte chiffrée, puis est "
+        "supprimé avant tout stockage.",
+        "quasi_identifier": "Identifie une personne en combinaison avec d'autres (âge, genre, nationalité, pays, année). "
+        "Stocké ; publié seulement après généralisation, jusqu'à ce que chaque combinaison concerne au moins k personnes.",
+        "sensitive": "Ce qu'un attaquant ne doit pas apprendre sur une personne (types d'exploitation, moyens de "
+        "contrôle). Stocké et publié, protégé par la généralisation des quasi-identifiants et par du bruit ou la synthèse.",
+        "non_identifying": "N'identifie ni ne révèle rien sur une personne (type de source, clés techniques retirées à "
+        "chaque publication, agrégats nationaux publiés). Publié tel quel.",
+    },
+    "es": {
+        "direct_identifier": "Nombra o permite contactar a una persona por sí solo (nombre, contacto, fecha exacta, "
+        "lugar preciso, texto libre). Solo existe al ingresar los datos: sirve para controles o para una huella cifrada "
+        "y se elimina antes de almacenar nada.",
+        "quasi_identifier": "Identifica a una persona en combinación con otros (edad, género, nacionalidad, país, año). "
+        "Se almacena; solo se publica generalizado hasta que cada combinación corresponda al menos a k personas.",
+        "sensitive": "Lo que un atacante no debe saber de una persona (tipos de explotación, medios de control). Se "
+        "almacena y se publica, protegido por la generalización de los cuasi-identificadores y por ruido o síntesis.",
+        "non_identifying": "No identifica ni revela nada sobre una persona (tipo de fuente, claves técnicas renovadas en "
+        "cada publicación, agregados nacionales publicados). Se publica tal cual.",
+    },
+}
+
+
+def role_description(role: str, lang: str = "en") -> str:
+    """What a disclosure role means, in `lang` (English where no translation exists)."""
+    return ROLE_DESCRIPTIONS_I18N.get(lang, {}).get(role) or ROLE_DESCRIPTIONS[role]
+
 
 def _pick(labels: dict[str, str], fallback: str, lang: str) -> str:
     return labels.get(lang) or fallback

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ctdc.standard.codebook.dictionary import INLINE_CODES_MAX, attribution_lines
 from ctdc.standard.crosswalk import load_field_crosswalk
-from ctdc.standard.model import LANGUAGES, ROLE_DESCRIPTIONS, ROLE_LABELS, Field, Standard
+from ctdc.standard.model import LANGUAGES, ROLE_DESCRIPTIONS, ROLE_LABELS, Field, Standard, role_description
 
 UI = {
     "en": {"title": "ctdc data standard: codebook", "contents": "Contents", "roles": "Disclosure roles",
@@ -110,7 +110,8 @@ def render_html(standard: Standard, lang: str = "en") -> str:
         f'<li><a href="#about">{t["about"]}</a></li></ol></nav>',
         f'<h2 id="roles">{t["roles"]}</h2><table><tbody>',
     ]
-    for role, text in ROLE_DESCRIPTIONS.items():
+    for role in ROLE_DESCRIPTIONS:
+        text = role_description(role, lang)
         out.append(f"<tr><td>{_role(role, lang)}</td><td><code>{role}</code></td><td>{_e(text)}</td></tr>")
     out.append("</tbody></table>")
     for ds in standard.datasets.values():

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ctdc.standard.codebook.dictionary import attribution_lines
-from ctdc.standard.model import ROLE_DESCRIPTIONS, ROLE_LABELS, CodeList, Field, Standard
+from ctdc.standard.model import ROLE_DESCRIPTIONS, ROLE_LABELS, CodeList, Field, Standard, role_description
 
 ROWS = 5000  # rows prepared with validation; more can be added by copying a row
 ROLE_FILLS = {
@@ -123,7 +123,7 @@ def write_xlsx_template(
         ),
         ("Dates: YYYY-MM-DD. Yes/no fields: yes or no.", False),
         ("Header colours show the disclosure role of each field:", True),
-        *((f"  {ROLE_LABELS[r][lang]}: {d}", False) for r, d in ROLE_DESCRIPTIONS.items()),
+        *((f"  {ROLE_LABELS[r][lang]}: {role_description(r, lang)}", False) for r in ROLE_DESCRIPTIONS),
         (
             "Direct identifiers (red) are used only at intake (duplicate detection, age) and dropped before storage.",
             False,
