@@ -40,3 +40,11 @@ def test_the_foundation_api_still_answers_as_before():
     f = victims.field("age")
     assert (f.min, f.max, f.hierarchy, f.required) == (0, 110, ("age", "age_band", "majority_status"), False)
     assert "PH" in country_codelist()
+
+
+def test_as_of_0_1_0_gives_back_exactly_the_stored_fields_the_foundation_had():
+    old = load_snapshot("0.1.0")["datasets"]["victims"]
+    expected = tuple(n for n, spec in old.items() if spec["role"] != "direct_identifier")
+    victims = load_standard().dataset("victims")
+    assert tuple(f.name for f in victims.as_of("0.1.0").stored_fields) == expected
+    assert len(victims.stored_fields) > len(expected)

@@ -6,11 +6,15 @@ them. Labels are in English (`label`) and, through `labels` / `label_in(lang)`, 
 >>> cl = CodeList("yes_no", "Yes or no", (Code("y", "Yes", labels={"fr": "Oui"}), Code("n", "No")))
 >>> cl.codes, "y" in cl, cl.label_of("y"), cl.label_of("y", "fr"), cl.label_of("n", "es")
 (('y', 'n'), True, 'Yes', 'Oui', 'No')
+>>> ds = Dataset("d", "D", "", "one row", (Field("a", "A", "string", "sensitive"),
+...                                        Field("b", "B", "string", "sensitive", since="0.2.0")))
+>>> ds.as_of("0.1.0").field_names, ds.as_of("0.2.0").field_names
+(('a',), ('a', 'b'))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ctdc.errors import CodebookError
@@ -218,6 +222,20 @@ class Dataset:
 
     def label_in(self, lang: str = "en") -> str:
         return self.label if lang == "en" else _pick(self.labels, self.label, lang)
+
+    def as_of(self, version: str) -> Dataset:
+        """The dataset type restricted to the fields that existed in standard `version`.
+
+        For code that stores or releases a fixed set of columns (a database table, a release layout) and moves
+        to a newer standard only when it is ready: `dataset.as_of("0.1.0").stored_fields`.
+        Code lists are not narrowed: newer codes of a kept field stay allowed.
+        """
+        wanted = _version_tuple(version)
+        return replace(self, fields=tuple(f for f in self.fields if _version_tuple(f.since) <= wanted))
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
 @dataclass(frozen=True)
