@@ -44,8 +44,9 @@ padding:.05rem .4rem;border-radius:.6rem;font-size:.85em;white-space:nowrap}
 .non_identifying{background:#d8f0dc}ul.values{margin:.3rem 0 0;padding-left:1.1rem}nav ol{columns:2}
 .muted{color:#555}table.fields{table-layout:fixed}.fields col.c1{width:16%}.fields col.c2{width:9%}
 .fields col.c3{width:8%}.fields col.c4{width:11%}.fields col.c5{width:29%}.fields col.c6{width:11%}.fields col.c7{width:16%}
-@media print{body{max-width:none;padding:0;font-size:10pt}nav ol{columns:1}h2{break-before:page}
-tr,li{break-inside:avoid}a{color:inherit;text-decoration:none}@page{size:A4;margin:15mm}}
+@media print{body{max-width:none;padding:0;font-size:9pt}nav ol{columns:1}h2.ds,h2#codelists{break-before:page}
+table{table-layout:fixed}td{overflow-wrap:anywhere}th{hyphens:auto}
+tr,li{break-inside:avoid}.role{white-space:normal}a{color:inherit;text-decoration:none}@page{margin:15mm}}
 """
 
 
@@ -116,7 +117,7 @@ def render_html(standard: Standard, lang: str = "en") -> str:
     out.append("</tbody></table>")
     for ds in standard.datasets.values():
         out.append(
-            f'<h2 id="ds-{ds.name}">{_e(ds.label_in(lang))} <code>{ds.name}</code></h2><p>{_e(ds.description)}</p>'
+            f'<h2 class="ds" id="ds-{ds.name}">{_e(ds.label_in(lang))} <code>{ds.name}</code></h2><p>{_e(ds.description)}</p>'
             f"<p><strong>{t['privacy_unit']}:</strong> {_e(ds.privacy_unit)}</p>"
             '<table class="fields"><colgroup>'
             + "".join(f'<col class="c{i}">' for i in range(1, 8))
