@@ -13,7 +13,7 @@ from ctdc.standard.schema import read_data_file, schema_name_for, validate_file
 ROOT = resources.files("ctdc.standard")
 YAML_FILES = sorted(
     f"{folder}/{p.name}" if folder else p.name
-    for folder in ("", "datasets", "codelists", "crosswalks")
+    for folder in ("", "datasets", "codelists", "crosswalks", "translations")
     for p in (ROOT.joinpath(folder) if folder else ROOT).iterdir()
     if p.name.endswith(".yaml")
 )
@@ -29,7 +29,14 @@ ISSUE_DATASETS = {
 
 def test_there_is_a_yaml_file_of_every_kind():
     kinds = {schema_name_for(f) for f in YAML_FILES}
-    assert kinds == {"standard", "dataset", "codelist", "crosswalk-fields", "crosswalk-columns"}
+    assert kinds == {
+        "standard",
+        "dataset",
+        "codelist",
+        "crosswalk-fields",
+        "crosswalk-columns",
+        "translations",
+    }
 
 
 @pytest.mark.parametrize("relpath", YAML_FILES)
@@ -142,3 +149,32 @@ def test_every_means_of_control_names_a_group_of_the_synthetic_dataset():
     std = load_standard()
     groups = std.codelist("means_of_control_group")
     assert all(e.extra["group"] in groups for e in std.codelist("means_of_control").entries)
+
+
+def test_every_dataset_type_and_field_has_a_french_and_a_spanish_description():
+    for ds in load_standard().datasets.values():
+        assert set(ds.descriptions) == set(LANGUAGES), ds.name
+        for f in ds.fields:
+            assert set(f.descriptions) == set(LANGUAGES), f"{ds.name}.{f.name}"
+            assert f.description_in("fr") != f.description_in("en"), f"{ds.name}.{f.name}"
+
+
+def test_a_translation_of_a_field_the_standard_lacks_is_refused():
+    from ctdc.errors import CodebookError
+    from ctdc.standard import schema
+
+    original = schema._translations
+
+    def extra():
+        t = original()
+        t["fr"]["victims"]["fields"]["no_such_field"] = "x"
+        return t
+
+    schema._translations = extra
+    schema.load_standard.cache_clear()
+    try:
+        with pytest.raises(CodebookError, match="no_such_field"):
+            schema.load_standard()
+    finally:
+        schema._translations = original
+        schema.load_standard.cache_clear()

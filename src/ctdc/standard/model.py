@@ -159,6 +159,11 @@ class Field:
     since: str = "0.1.0"
     # crosswalk name -> source fields or columns it is filled from, e.g. {"htcds-2.0": ("prs_Gender",)}
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def description_in(self, lang: str = "en") -> str:
+        """The description in `lang`; English where no translation exists."""
+        return self.description if lang == "en" else _pick(self.descriptions, self.description, lang)
 
     @property
     def is_direct_identifier(self) -> bool:
@@ -182,6 +187,10 @@ class Dataset:
     fields: tuple[Field, ...]
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     since: str = "0.1.0"
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def description_in(self, lang: str = "en") -> str:
+        return self.description if lang == "en" else _pick(self.descriptions, self.description, lang)
 
     def field(self, name: str) -> Field:
         for f in self.fields:

@@ -7,6 +7,7 @@ Layout, all inside `ctdc/standard/`:
     datasets/<name>.yaml       one file per dataset type: its fields (see the header of datasets/victims.yaml)
     codelists/<name>.yaml      one file per code list: `codes: [{code, label, fr, es, ...}]`
     codelists/un_m49.csv       UN M49 regions of every country (made by sources/build_un_m49.py)
+    translations/<lang>.yaml   French and Spanish descriptions of every dataset type and field
     crosswalks/htcds-2.0.yaml  HTCDS 2.0 field -> ctdc field(s), and the HTCDS fields deliberately not kept
     crosswalks/ctdc-public-*.yaml  the public CTDC file layouts, column by column
     schemas/*.schema.json      JSON Schemas every YAML file above is checked against on loading
@@ -40,6 +41,7 @@ from ctdc.errors import CodebookError
 from ctdc.standard.builtin import country_codelist, currency_codelist
 from ctdc.standard.model import (
     FIELD_TYPES,
+    LANGUAGES,
     ROLES,
     Code,
     CodeList,
@@ -93,6 +95,7 @@ _SCHEMA_OF = {
     "codelists/": "codelist",
     "crosswalks/htcds": "crosswalk-fields",
     "crosswalks/ctdc-public": "crosswalk-columns",
+    "translations/": "translations",
 }
 
 
@@ -153,8 +156,17 @@ def _codelist_from_yaml(data: dict[str, Any]) -> CodeList:
     return CodeList(str(data["name"]), str(data["label"]), tuple(entries), labels)
 
 
+def _translations() -> dict[str, dict[str, Any]]:
+    """lang -> dataset -> {description, fields: {field: description}} for every language but English."""
+    return {lang: _checked(f"translations/{lang}.yaml")["datasets"] for lang in LANGUAGES if lang != "en"}
+
+
 def _field_from_yaml(
-    raw: dict[str, Any], codelists: dict[str, CodeList], dataset: str, sources: dict[str, tuple[str, ...]]
+    raw: dict[str, Any],
+    codelists: dict[str, CodeList],
+    dataset: str,
+    sources: dict[str, tuple[str, ...]],
+    descriptions: dict[str, str] | None = None,
 ) -> Field:
     where = {"dataset": dataset, "field": raw["name"]}
     codelist = None
@@ -170,6 +182,7 @@ def _field_from_yaml(
         type=raw["type"],
         role=raw["role"],
         description=" ".join(raw["description"].split()),
+        descriptions={"en": " ".join(raw["description"].split()), **(descriptions or {})},
         codelist=codelist,
         required=bool(raw.get("required", False)),
         hierarchy=tuple(raw.get("hierarchy", ())),
@@ -240,11 +253,20 @@ def load_standard() -> Standard:
                 )
             codelists[cl.name] = cl
     sources = _source_index()
+    translations = _translations()
     datasets: dict[str, Dataset] = {}
     for name in meta["datasets"]:
         raw = _checked(f"datasets/{name}.yaml")
+        tr = {lang: t.get(name, {"description": "", "fields": {}}) for lang, t in translations.items()}
         fields = tuple(
-            _field_from_yaml(f, codelists, name, sources.get((name, f["name"]), {})) for f in raw["fields"]
+            _field_from_yaml(
+                f,
+                codelists,
+                name,
+                sources.get((name, f["name"]), {}),
+                {lang: t["fields"][f["name"]] for lang, t in tr.items() if f["name"] in t["fields"]},
+            )
+            for f in raw["fields"]
         )
         datasets[name] = Dataset(
             name=raw["name"],
@@ -254,7 +276,19 @@ def load_standard() -> Standard:
             fields=fields,
             labels={"en": raw["label"], "fr": raw["fr"], "es": raw["es"]},
             since=str(raw.get("since", "0.1.0")),
+            descriptions={
+                "en": " ".join(raw["description"].split()),
+                **{lang: t["description"] for lang, t in tr.items() if t["description"]},
+            },
         )
+    for lang, t in translations.items():
+        for ds_name, entry in t.items():
+            unknown = [f for f in entry["fields"] if ds_name not in datasets or f not in datasets[ds_name]]
+            if ds_name not in datasets or unknown:
+                raise CodebookError(
+                    f"translations/{lang}.yaml describes {ds_name}.{(unknown or ['*'])[0]}, which the standard lacks.",
+                    {"file": f"translations/{lang}.yaml", "dataset": ds_name},
+                )
     _check_links(datasets, sources)
     return Standard(
         version=str(meta["version"]),

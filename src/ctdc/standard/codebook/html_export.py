@@ -67,7 +67,7 @@ def _field_row(ds: str, f: Field, lang: str, t: dict[str, str]) -> str:
     typ = _e(f.type) + (f"<br><span class='muted'>{t['unit']}: {_e(f.unit)}</span>" if f.unit else "")
     if f.min is not None or f.max is not None:
         typ += f"<br><span class='muted'>{_e('' if f.min is None else f.min)}..{_e('' if f.max is None else f.max)}</span>"
-    desc = _e(f.description)
+    desc = _e(f.description_in(lang))
     if f.codelist is not None:
         if len(f.codelist) > INLINE_CODES_MAX:
             desc += (
@@ -117,7 +117,7 @@ def render_html(standard: Standard, lang: str = "en") -> str:
     out.append("</tbody></table>")
     for ds in standard.datasets.values():
         out.append(
-            f'<h2 class="ds" id="ds-{ds.name}">{_e(ds.label_in(lang))} <code>{ds.name}</code></h2><p>{_e(ds.description)}</p>'
+            f'<h2 class="ds" id="ds-{ds.name}">{_e(ds.label_in(lang))} <code>{ds.name}</code></h2><p>{_e(ds.description_in(lang))}</p>'
             f"<p><strong>{t['privacy_unit']}:</strong> {_e(ds.privacy_unit)}</p>"
             '<table class="fields"><colgroup>'
             + "".join(f'<col class="c{i}">' for i in range(1, 8))

@@ -1,4 +1,4 @@
-"""`{% label obj lang %}`: the label of a dataset, field, code list or code in the page language."""
+"""`{% label obj lang %}` and `{% describe obj lang %}`: labels and descriptions in the page language."""
 
 from django import template
 
@@ -8,3 +8,8 @@ register = template.Library()
 @register.simple_tag
 def label(obj, lang: str) -> str:
     return obj.label_in(lang)
+
+
+@register.simple_tag
+def describe(obj, lang: str) -> str:
+    return obj.description_in(lang)
