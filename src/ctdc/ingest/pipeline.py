@@ -49,10 +49,14 @@ class IngestResult:
     ignored_columns: list[str]
 
 
+_SRC = "src:"
+
+
 def _resolve(frame: pl.DataFrame, wanted: str) -> str | None:
-    if wanted in frame.columns:
-        return wanted
-    folded = {normalise_key(c): c for c in frame.columns}
+    """The prefixed frame column for a source column name: exact match first, then folded."""
+    if _SRC + wanted in frame.columns:
+        return _SRC + wanted
+    folded = {normalise_key(c.removeprefix(_SRC)): c for c in frame.columns}
     return folded.get(normalise_key(wanted))
 
 
@@ -81,7 +85,7 @@ class _Builder:
 
     def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str) -> None:
         name = f"__flag{len(self.flags)}"
-        self.flags.append((name, column, field, code, raw, expected))
+        self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected))
         self.frame = self.frame.with_columns(bad.fill_null(False).alias(name))
 
 
@@ -141,6 +145,12 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
 def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA256 of normalised name, birth date and citizenship; null unless name and birth date are known.
 
+    >>> import polars as pl, datetime as dt
+    >>> a = identity_hash(pl.Series(["DUPONT Marie"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
+    >>> b = identity_hash(pl.Series(["Marie Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
+    >>> a[0] == b[0] and len(a[0]) == 64
+    True
+
     Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
     """
     out = []
@@ -148,7 +158,9 @@ def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, k
         if not name or born is None:
             out.append(None)
             continue
-        msg = f"{normalise_key(name)}|{born.isoformat()}|{cit or ''}".encode()
+        # Token order differs between sources ("DUPONT Marie" vs "Marie Dupont"): sort the folded tokens.
+        tokens = sorted(t for t in (normalise_key(part) for part in name.split()) if t)
+        msg = f"{' '.join(tokens)}|{born.isoformat()}|{cit or ''}".encode()
         out.append(hmac.new(key, msg, hashlib.sha256).hexdigest())
     return pl.Series("identity_hash", out, dtype=pl.String)
 
@@ -162,7 +174,8 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     """
     dataset = load_standard().dataset(spec.dataset)
     read = read_table(Path(path), spec.reader)
-    frame = read.frame
+    # Source columns live under a prefix so typed fields never overwrite a raw column of the same name.
+    frame = read.frame.rename({c: _SRC + c for c in read.frame.columns})
     rows_read = frame.height
 
     # Which mapped columns are present; group them by target field.
@@ -180,12 +193,13 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     rid_col = next((c for c in (_resolve(frame, r) for r in spec.record_id) if c), None)
     if rid_col:
         used.add(rid_col)
-    ignored = [c for c in frame.columns if c not in used]
+    ignored = [c.removeprefix(_SRC) for c in frame.columns if c not in used]
+    rid_name = rid_col.removeprefix(_SRC) if rid_col else None
     if not by_field:
         raise IngestError(
             f"{Path(path).name}: none of the mapping's columns are in the file. "
-            f"File columns: {', '.join(frame.columns[:15])}. Choose another preset or edit the mapping.",
-            {"file": Path(path).name, "columns": frame.columns[:50]},
+            f"File columns: {', '.join(read.frame.columns[:15])}. Choose another preset or edit the mapping.",
+            {"file": Path(path).name, "columns": read.frame.columns[:50]},
         )
     if "registration_year" not in by_field and "registration_date" not in by_field:
         raise IngestError(
@@ -281,7 +295,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     dups = typed.filter(pl.col("__dup"))
     if dups.height:
         problems = pl.concat([problems, dups.select(
-            pl.col("row").cast(pl.Int64), pl.lit(rid_col or "(row number)").alias("column"),
+            pl.col("row").cast(pl.Int64), pl.lit(rid_name or "(row number)").alias("column"),
             pl.lit("record_id").alias("field"), pl.lit("duplicate-record-id").alias("code"),
             pl.lit("warning").alias("severity"), pl.col("__record_id").str.slice(0, _MAX_ECHO).alias("value"),
             pl.lit("This record id already appeared on an earlier row of the file; the later row was not imported.")
@@ -313,5 +327,5 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     )
     assert rows_read == records.height + quarantine.height + dups.height, "intake invariant broken"
     info = {"format": read.format, "encoding": read.encoding, "delimiter": read.delimiter, "sheet": read.sheet,
-            "record_id_column": rid_col, "mapping": spec.name, "mapping_version": spec.version_hash}
+            "record_id_column": rid_name, "mapping": spec.name, "mapping_version": spec.version_hash}
     return IngestResult(records, quarantine, report, info, ignored)

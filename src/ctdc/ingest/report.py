@@ -25,7 +25,6 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "out-of-range": ("Out of range", "The number is outside the range the standard allows."),
     "impossible-age": ("Impossible age", "The age is negative or implausibly high (birth date after registration?)."),
     "missing-required": ("Missing required value", "The standard requires this field on every record."),
-    "missing-record-id": ("Missing record id", "The row has no record id, so it cannot be updated later."),
     "duplicate-record-id": ("Duplicate record id", "An earlier row of the same file has the same record id."),
 }
 PROBLEM_SCHEMA = {

@@ -1,0 +1,20 @@
+"""Reads on the harmonized store."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ctdc.standard import load_standard
+from ctdc.web.cases.models import Victim
+
+
+def victims_frame() -> pl.DataFrame:
+    """Every record of the central repository as a polars frame of the standard's stored fields.
+
+    One SELECT, so the frame is a consistent snapshot even while submissions are being approved.
+    """
+    fields = [f.name for f in load_standard().dataset("victims").stored_fields]
+    rows = list(Victim.objects.order_by("pk").values_list(*fields))
+    schema = {f: (pl.Int64 if f in ("registration_year", "age") else pl.Boolean if f == "is_abduction" else pl.String)
+              for f in fields}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+
+from ctdc.web.api.api import api
+from ctdc.web.portal import views as portal
+
+urlpatterns = [
+    path("", portal.home, name="home"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
