@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ctdc.errors import CodebookError, CtdcError
+from ctdc.cli.common import EXIT_INVALID, EXIT_USAGE, emit, fail, json_option
+from ctdc.errors import CodebookError
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
 DEFAULT_EXPORT = {
     "html": "codebook.html",
     "csv": "codebook.csv",
@@ -28,18 +26,6 @@ DEFAULT_EXPORT = {
     "json": "codebook.json",
     "datapackage": "codebook-datapackage",
 }
-
-
-def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
-
-
-def _fail(exc: CtdcError, as_json: bool, code: int) -> None:
-    if as_json:
-        click.echo(json.dumps(exc.as_dict(), indent=2, default=str))
-    else:
-        click.echo(f"Error: {exc.message}", err=True)
-    sys.exit(code)
 
 
 @click.group()
@@ -58,7 +44,7 @@ def codebook() -> None:
 )
 @click.option("--lang", type=click.Choice(["en", "fr", "es"]), default="en", show_default=True,
               help="Language of labels in the HTML codebook.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
 def export_command(fmt: str, output: Path | None, lang: str, as_json: bool) -> None:
     """Write the codebook in one format."""
     from ctdc.standard import load_standard
@@ -69,12 +55,12 @@ def export_command(fmt: str, output: Path | None, lang: str, as_json: bool) -> N
         written = export(fmt, path, lang=lang)
         version = load_standard().version
     except CodebookError as exc:
-        _fail(exc, as_json, EXIT_INVALID)
+        fail(exc, as_json, EXIT_INVALID)
     except OSError as exc:
-        _fail(
+        fail(
             CodebookError(f"Cannot write {path}: {exc.strerror}.", {"path": str(path)}), as_json, EXIT_INVALID
         )
-    _emit(
+    emit(
         {"format": fmt, "path": str(written), "version": version},
         as_json,
         f"Wrote the {fmt} codebook of standard {version} to {written}",
@@ -89,7 +75,7 @@ def export_command(fmt: str, output: Path | None, lang: str, as_json: bool) -> N
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write.")
 @click.option("--lang", type=click.Choice(["en", "fr", "es"]), default="en", show_default=True,
               help="Language of the xlsx template's labels (the XLSForm carries all three).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
 def template_command(
     fmt: str, datasets: tuple[str, ...], output: Path | None, lang: str, as_json: bool
 ) -> None:
@@ -103,10 +89,10 @@ def template_command(
     unknown = [d for d in datasets if d not in std.datasets]
     if unknown:
         known = ", ".join(std.datasets)
-        _fail(CodebookError(f"Unknown dataset type {unknown[0]!r}. Known: {known}.", {"dataset": unknown[0]}),
+        fail(CodebookError(f"Unknown dataset type {unknown[0]!r}. Known: {known}.", {"dataset": unknown[0]}),
               as_json, EXIT_USAGE)  # fmt: skip
     if fmt == "xlsform" and len(datasets) != 1:
-        _fail(
+        fail(
             CodebookError("An XLSForm covers one dataset type: pass exactly one --dataset.", {}),
             as_json,
             EXIT_USAGE,
@@ -116,13 +102,13 @@ def template_command(
     try:
         template(fmt, path, datasets=datasets, lang=lang)
     except CodebookError as exc:
-        _fail(exc, as_json, EXIT_INVALID)
+        fail(exc, as_json, EXIT_INVALID)
     except OSError as exc:
-        _fail(
+        fail(
             CodebookError(f"Cannot write {path}: {exc.strerror}.", {"path": str(path)}), as_json, EXIT_INVALID
         )
     names = list(datasets or std.datasets)
-    _emit(
+    emit(
         {"format": fmt, "path": str(path), "datasets": names, "version": std.version},
         as_json,
         f"Wrote the {fmt} template ({', '.join(names)}) of standard {std.version} to {path}",
@@ -130,7 +116,7 @@ def template_command(
 
 
 @codebook.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
 def check_command(as_json: bool) -> None:
     """Check the standard's files: JSON Schemas, cross-references, crosswalks, version snapshot."""
     from ctdc.standard.check import check_standard
