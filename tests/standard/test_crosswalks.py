@@ -190,3 +190,37 @@ def test_an_unknown_spelling_in_a_coded_column_is_an_error_naming_the_column():
     with pytest.raises(CodebookError) as err:
         load_layout("ctdc-public-k-anonymized").read_row({"ageBroad": "9-17"})
     assert err.value.extra == {"layout": "ctdc-public-k-anonymized", "column": "ageBroad"}
+
+
+def test_the_victim_perpetrator_layout_has_its_16_columns_and_points_at_real_fields_levels_and_codes():
+    from ctdc.standard.crosswalk import load_export_layout
+
+    layout = load_export_layout()
+    assert layout.header == (
+        "yearRegister", "gender", "majorityStatus", "isForcedLabour", "isSexualExploit", "UN_COO_Region",
+        "UN_COE_Region", "IP_Exploiter", "IP_Gender", "IP_ageBroad", "IP_citizen_UNRegion", "IP_Relation",
+        "IP_PayMoney", "IP_RecruiterBroker", "IP_TransactionProcess", "IP_ControlAbuseKidnap",
+    )  # fmt: skip
+    assert layout.problems(load_standard()) == []
+    used = {c["role_group"] for c in layout.columns if "role_group" in c}
+    groups = {
+        e.extra["ctdc_group"]
+        for e in load_standard().codelist("perpetrator_role").entries
+        if "ctdc_group" in e.extra
+    }
+    assert used == groups
+    assert load_standard().dataset("perpetrators").field("age_band").sources[
+        "ctdc-public-victim-perpetrator"
+    ] == ("IP_ageBroad",)
+
+
+def test_a_victim_perpetrator_column_at_a_level_outside_the_fields_hierarchy_is_reported():
+    from dataclasses import replace
+
+    from ctdc.standard.crosswalk import load_export_layout
+
+    layout = load_export_layout()
+    broken = replace(layout, columns=({"column": "gender", "source": "victims.gender", "level": "region"},))
+    assert broken.problems(load_standard()) == [
+        "gender: level region is not in the hierarchy of victims.gender"
+    ]

@@ -35,6 +35,7 @@ def test_there_is_a_yaml_file_of_every_kind():
         "codelist",
         "crosswalk-fields",
         "crosswalk-columns",
+        "crosswalk-condensed",
         "translations",
     }
 

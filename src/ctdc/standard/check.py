@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from ctdc.errors import CodebookError
-from ctdc.standard.crosswalk import load_field_crosswalk, load_layout
-from ctdc.standard.schema import FIELD_CROSSWALKS, LAYOUT_CROSSWALKS, load_standard
+from ctdc.standard.crosswalk import load_export_layout, load_field_crosswalk, load_layout
+from ctdc.standard.schema import EXPORT_LAYOUTS, FIELD_CROSSWALKS, LAYOUT_CROSSWALKS, load_standard
 from ctdc.standard.versioning import (
     breaking_changes,
     load_snapshot,
@@ -32,6 +32,8 @@ def check_standard() -> list[str]:
         problems += [f"{name}: {p}" for p in load_field_crosswalk(name).problems(std)]
     for name in LAYOUT_CROSSWALKS:
         problems += [f"{name}: {p}" for p in load_layout(name).problems(std)]
+    for name in EXPORT_LAYOUTS:
+        problems += [f"{name}: {p}" for p in load_export_layout(name).problems(std)]
     try:
         recorded = load_snapshot(std.version)
     except CodebookError:

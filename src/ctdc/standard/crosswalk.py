@@ -31,7 +31,13 @@ from typing import Any
 
 from ctdc.errors import CodebookError
 from ctdc.standard.model import Standard
-from ctdc.standard.schema import FIELD_CROSSWALKS, LAYOUT_CROSSWALKS, load_standard, read_data_file
+from ctdc.standard.schema import (
+    EXPORT_LAYOUTS,
+    FIELD_CROSSWALKS,
+    LAYOUT_CROSSWALKS,
+    load_standard,
+    read_data_file,
+)
 
 Record = dict[str, Any]
 
@@ -314,4 +320,70 @@ def load_layout(name: str) -> Layout:
         flag_true=data["flag_true"],
         flag_false=data["flag_false"],
         columns=columns,
+    )
+
+
+# Code list holding the values of each generalization level a layout can publish.
+LEVEL_CODELISTS = {
+    "region": "un_m49_region",
+    "subregion": "un_m49_subregion",
+    "age_band": "age_band",
+    "perpetrator_age_band": "perpetrator_age_band",
+    "majority_status": "majority_status",
+    "period": "period",
+}
+
+
+@dataclass(frozen=True)
+class ExportLayout:
+    """A published layout built from several dataset types (the CTDC victim-perpetrator condensed file).
+
+    Data only: which ctdc field and generalization level feeds each column. The release exporter builds it.
+    """
+
+    name: str
+    label: str
+    delimiter: str
+    join_separator: str
+    columns: tuple[dict[str, Any], ...]
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(c["column"] for c in self.columns)
+
+    def problems(self, standard: Standard) -> list[str]:
+        """Sources, levels, codes and role groups the standard does not define (empty when consistent)."""
+        out = []
+        for col in self.columns:
+            ds, fld = col["source"].split(".", 1)
+            if ds not in standard.datasets or fld not in standard.dataset(ds):
+                out.append(f"{col['column']}: unknown source {col['source']}")
+                continue
+            f = standard.dataset(ds).field(fld)
+            level = col.get("level")
+            if level and level not in f.hierarchy:
+                out.append(f"{col['column']}: level {level} is not in the hierarchy of {col['source']}")
+            cl = standard.codelist(LEVEL_CODELISTS[level]) if level in LEVEL_CODELISTS else f.codelist
+            for text, codes in col.get("values", {}).items():
+                for code in [codes] if isinstance(codes, str) else codes:
+                    if cl is None or code not in cl:
+                        out.append(f"{col['column']}: {text!r} -> {code!r} is not a code at that level")
+            if "flag" in col and (f.codelist is None or col["flag"] not in f.codelist):
+                out.append(f"{col['column']}: flag {col['flag']!r} is not a code of {col['source']}")
+            if "role_group" in col:
+                groups = {e.extra.get("ctdc_group") for e in standard.codelist("perpetrator_role").entries}
+                if col["role_group"] not in groups:
+                    out.append(f"{col['column']}: no perpetrator role belongs to group {col['role_group']!r}")
+        return out
+
+
+@cache
+def load_export_layout(name: str = "ctdc-public-victim-perpetrator") -> ExportLayout:
+    """Load an export-only layout by name (only `ctdc-public-victim-perpetrator` today)."""
+    if name not in EXPORT_LAYOUTS:
+        raise CodebookError(f"Unknown export layout {name!r}.", {"layout": name})
+    load_standard()  # validates every crosswalk file against its JSON Schema
+    data = read_data_file(f"crosswalks/{name}.yaml")
+    return ExportLayout(
+        data["name"], data["label"], data["delimiter"], data["join_separator"], tuple(data["columns"])
     )

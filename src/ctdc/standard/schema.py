@@ -9,7 +9,8 @@ Layout, all inside `ctdc/standard/`:
     codelists/un_m49.csv       UN M49 regions of every country (made by sources/build_un_m49.py)
     translations/<lang>.yaml   French and Spanish descriptions of every dataset type and field
     crosswalks/htcds-2.0.yaml  HTCDS 2.0 field -> ctdc field(s), and the HTCDS fields deliberately not kept
-    crosswalks/ctdc-public-*.yaml  the public CTDC file layouts, column by column
+    crosswalks/ctdc-public-*.yaml  the public CTDC file layouts, column by column (the victim-perpetrator one is
+                               an export layout built from several dataset types)
     schemas/*.schema.json      JSON Schemas every YAML file above is checked against on loading
     history/<version>.json     a frozen snapshot of each released version (see versioning.py)
 
@@ -88,12 +89,14 @@ HIERARCHY_LEVELS: frozenset[str] = frozenset(
     }
 )
 LAYOUT_CROSSWALKS = ("ctdc-public-k-anonymized", "ctdc-public-synthetic")
+EXPORT_LAYOUTS = ("ctdc-public-victim-perpetrator",)
 FIELD_CROSSWALKS = ("htcds-2.0",)
 _SCHEMA_OF = {
     "standard.yaml": "standard",
     "datasets/": "dataset",
     "codelists/": "codelist",
     "crosswalks/htcds": "crosswalk-fields",
+    "crosswalks/ctdc-public-victim-perpetrator": "crosswalk-condensed",
     "crosswalks/ctdc-public": "crosswalk-columns",
     "translations/": "translations",
 }
@@ -210,6 +213,10 @@ def _source_index() -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
         for col in data["columns"]:
             entry = index.setdefault((data["dataset"], col["field"]), {}).setdefault(name, [])
             entry.append(col["column"])
+    for name in EXPORT_LAYOUTS:
+        for col in _checked(f"crosswalks/{name}.yaml")["columns"]:
+            ds, fld = col["source"].split(".", 1)
+            index.setdefault((ds, fld), {}).setdefault(name, []).append(col["column"])
     return {k: {n: tuple(v) for n, v in d.items()} for k, d in index.items()}
 
 
