@@ -46,6 +46,7 @@ COLUMNS = (
     "htcds_2_0",
     "ctdc_public_k_anonymized",
     "ctdc_public_synthetic",
+    "ctdc_public_victim_perpetrator",
 )
 
 
@@ -83,6 +84,7 @@ def field_row(dataset: str, f: Field) -> dict[str, Any]:
         "htcds_2_0": "; ".join(f.sources.get("htcds-2.0", ())),
         "ctdc_public_k_anonymized": "; ".join(f.sources.get("ctdc-public-k-anonymized", ())),
         "ctdc_public_synthetic": "; ".join(f.sources.get("ctdc-public-synthetic", ())),
+        "ctdc_public_victim_perpetrator": "; ".join(f.sources.get("ctdc-public-victim-perpetrator", ())),
     }
 
 

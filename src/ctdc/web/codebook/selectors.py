@@ -24,6 +24,7 @@ SOURCE_NAMES = {
     "htcds-2.0": "HTCDS 2.0",
     "ctdc-public-k-anonymized": "CTDC public, k-anonymized",
     "ctdc-public-synthetic": "CTDC public, synthetic",
+    "ctdc-public-victim-perpetrator": "CTDC public, victim-perpetrator",
 }
 
 
