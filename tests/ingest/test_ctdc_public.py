@@ -18,7 +18,7 @@ def _rows(result, *cols):
 def test_the_k_anonymized_layout_is_read_with_its_notice_cell_and_leading_empty_field():
     result = ingest_file(DATA / "ctdc-public-kanon-quirks.csv", SPEC, identity_key=b"k")
     assert result.read_info["delimiter"] == ";"
-    assert result.ignored_columns == ["majorityEntry"]  # the notice column is dropped, not "ignored"
+    assert result.ignored_columns == []  # the notice column is dropped, not "ignored"
     assert result.report.flatten() == [(4, "meansOfControlConcatenated", "flags-text-disagree"),
                                        (5, "majorityStatus", "inconsistent-majority")]
     s = result.report.stats
@@ -34,6 +34,8 @@ def test_flags_are_the_structured_truth_and_not_recorded_stays_distinct_from_no(
         (6, None, None, "family;other"),  # multi-valued "Family/Relative; Other"
         (7, "threats;false_promises;restricts_movement", "construction", "friend"),  # exact duplicate: normal
     ]
+    # The coarser groups of the synthetic flavour are derived from the finer codes.
+    assert _rows(result, "means_of_control_groups")[0] == ("threats;false_promises;other",)
     rules = result.report.stats["flag_encodings"]["means_of_control"]
     assert (rules["zero_one"], rules["one_empty"], rules["not_recorded"]) == (3, 1, 2)
 
@@ -58,5 +60,7 @@ def test_the_synthetic_flavour_with_alpha3_countries_and_padded_bands():
         ("male", "30-38", "UA", "RU", "25m+", None),
         ("trans_nonconforming", "18-20", None, "US", None, None),
     ]
-    # Flags merging several codes of the standard are not imported, and say so.
-    assert result.ignored_columns == ["meansDebtBondageEarnings", "meansAbusePsyPhySex"]
+    # Flags merging several codes of the standard fill only the coarser groups field.
+    assert result.ignored_columns == []
+    assert _rows(result, "means_of_control", "means_of_control_groups")[1] == (
+        "withholds_documents", "debt_or_earnings;withhold_documents")

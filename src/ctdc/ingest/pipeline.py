@@ -38,6 +38,10 @@ from ctdc.ingest.report import PROBLEM_SCHEMA, ValidationReport
 from ctdc.standard import Dataset, Field, load_standard
 
 _MAX_ECHO = 60  # characters of a coded value echoed back in a report
+# Coarser multi-valued fields derived from a finer one through an attribute of its codes (see the code lists):
+# target field -> (source field, attribute). Only where the file does not give the target itself.
+DERIVED_CODES = {"means_of_control_groups": ("means_of_control", "group"),
+                 "labour_sectors_isic": ("labour_sectors", "isic")}
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,21 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
         d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
     b.values[f.name] = d["value"]
     b.flag(d["bad"], col, f.name, "unknown-code", col, expected)
+
+
+def _derive_codes(frame: pl.DataFrame, dataset: Dataset, source: str, target: str, attribute: str) -> pl.Expr:
+    """Map each `;`-joined code list of `source` through its codes' `attribute` into `target`'s codes."""
+    src, dst = dataset.field(source).codelist, dataset.field(target).codelist
+    assert src is not None and dst is not None
+    rank = {c: i for i, c in enumerate(dst.codes)}
+    table: dict[str, str | None] = {}
+    for value in frame[source].drop_nulls().unique().to_list():
+        out: set[str] = set()
+        for code in filter(None, value.split(";")):
+            found = src.entry(code).extra.get(attribute) if code in src else None
+            out.update([found] if isinstance(found, str) else (found or []))
+        table[value] = ";".join(sorted((c for c in out if c in rank), key=rank.__getitem__))
+    return pl.col(source).replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def _parts(n: Normalised) -> dict[str, pl.Expr]:
@@ -356,6 +375,12 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         b.flag(impossible, col, "age", "impossible-age", col, f"{age_field.min} to {age_field.max} years")
         typed = b.frame.with_columns(pl.when(impossible.fill_null(False)).then(None).otherwise(pl.col("age")).alias("age"))
     more: dict[str, pl.Expr] = {}
+    if "age_at_exploitation" in typed.columns and "majority_status_at_exploitation" not in by_field:
+        at = pl.col("age_at_exploitation")
+        more["majority_status_at_exploitation"] = pl.when(at < 18).then(pl.lit("minor")).when(at >= 18).then(pl.lit("adult"))
+    for target, (source, attribute) in DERIVED_CODES.items():
+        if source in typed.columns and target not in typed.columns and target in dataset.field_names:
+            more[target] = _derive_codes(typed, dataset, source, target, attribute)
     if "age" in typed.columns and "age_band" not in by_field:
         more["age_band"] = age_band(pl.col("age"))
     if "age" in typed.columns and "majority_status" not in by_field:

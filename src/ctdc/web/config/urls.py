@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from ctdc.web.api.api import api
 from ctdc.web.portal import views as portal
@@ -7,5 +7,6 @@ from ctdc.web.portal import views as portal
 urlpatterns = [
     path("", portal.home, name="home"),
     path("api/", api.urls),
+    path("codebook/", include("ctdc.web.codebook.urls")),
     path("admin/", admin.site.urls),
 ]
