@@ -44,9 +44,9 @@ def make_files(rows: int, xlsx: bool) -> dict[str, Path]:
     if xlsx and not paths["htcds-xlsx"].exists():
         import polars as pl
 
+        dates = ("cas_IncomingReferralDate", "prs_Birthdate")
         frame = ngo_frame(cases, rng, ["A Worker", "B Worker"]).with_columns(
-            pl.col("cas_IncomingReferralDate").alias("cas_IncomingReferralDate__d"),
-            pl.col("prs_Birthdate").alias("prs_Birthdate__d"))
+            *[pl.col(d).alias(d + "__d") for d in dates], *[pl.col(d).cast(pl.String) for d in dates])
         _write_ngo(paths["htcds-xlsx"], frame)
     return paths
 
