@@ -200,3 +200,15 @@ def test_rows_typed_into_the_real_htcds_template_ingest(tmp_path):
     assert (row["source_row"], row["gender"], row["citizenship"], row["age"]) == (3, "female", "PH", 30)
     assert row["exploitation_types"] == "forced_labour;sexual_exploitation"
     assert row["trafficking_status_decided_by"] == "police"  # read through the template's misspelt column name
+
+
+def test_an_opendocument_spreadsheet_reads_like_xlsx(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["A1", "A2"], "registered": ["2019-03-04", "2020-01-01"], "gender": ["F", "M"],
+                          "citizenship": ["Philippines", "Atlantis"]})
+    frame.to_excel(tmp_path / "cases.ods", engine="odf", index=False)
+    result = ingest_file(tmp_path / "cases.ods", SMALL, identity_key=KEY)
+    assert result.read_info["format"] == "ods"
+    assert result.report.flatten() == [(3, "citizenship", "unknown-country")]
+    assert result.records["gender"].to_list() == ["female"]

@@ -186,14 +186,15 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
                           f"({str(exc).splitlines()[0]}).", {"file": path.name, "sheet": sheet}) from None
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
-    return ReadResult(frame, options.header_row + 1 + options.skip_rows, "xlsx", sheet=sheet, header=header)
+    kind = {".ods": "ods", ".xls": "xls"}.get(path.suffix.lower(), "xlsx")
+    return ReadResult(frame, options.header_row + 1 + options.skip_rows, kind, sheet=sheet, header=header)
 
 
 def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:
     """Only the column names of `path`, cheaply (for preset detection and mapping suggestions)."""
     options = options or ReaderOptions()
     path = Path(path)
-    if detect_format(path, options) == "xlsx":
+    if detect_format(path, options) in ("xlsx", "xls", "ods"):
         return read_spreadsheet(path, options, select=lambda header: header[:1]).header or []
     return _csv_setup(path, options)[3]
 
@@ -210,7 +211,8 @@ def read_table(path: Path, options: ReaderOptions | None = None, select: Selecto
     if not path.is_file():
         raise IngestError(f"File not found: {path}", {"file": str(path)})
     fmt = detect_format(path, options)
-    result = read_spreadsheet(path, options, select, limit) if fmt == "xlsx" else read_csv(path, options, select, limit)
+    spreadsheet = fmt in ("xlsx", "xls", "ods")
+    result = read_spreadsheet(path, options, select, limit) if spreadsheet else read_csv(path, options, select, limit)
     frame = result.frame
     header = list(result.header or frame.columns)
     if options.notice_cell and header and (options.notice_cell is True or len(header[0]) > 40):
