@@ -8,5 +8,6 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("data/", include("ctdc.web.releases.urls")),
     path("api/", api.urls),
+    path("codebook/", include("ctdc.web.codebook.urls")),
     path("admin/", admin.site.urls),
 ]
