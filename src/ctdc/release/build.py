@@ -50,8 +50,15 @@ VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
 DIMENSIONS = ("registration_year", "gender", "age_band", "majority_status", "citizenship",
               "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control", "data_source")
 MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control"})
-# Stored, but never released: exact age (releases carry the age band).
-NOT_RELEASED = frozenset({"age"})
+# The columns of a victims release, those of the public CTDC layout. Never released: `victim_id` (a surrogate key
+# that would single out every row), exact ages (the bands carry them). Not released yet (standard 0.2.0 fields,
+# to add once reviewed for disclosure risk): trafficking status and its decision body, recruitment methods,
+# online platforms, and the derived coarse fields (`labour_sectors_isic`, `means_of_control_groups`), which users
+# can derive from the codebook.
+RELEASED_FIELDS = ("registration_year", "data_source", "gender", "age_band", "majority_status",
+                   "majority_status_at_exploitation", "majority_status_at_entry", "citizenship",
+                   "country_of_exploitation", "exploitation_types", "labour_sectors", "sexual_exploitation_types",
+                   "means_of_control", "is_abduction", "recruiter_relations", "trafficking_duration")
 # Single-valued sensitive fields that the rare-combinations check also looks at.
 CHECKED_SENSITIVE = ("data_source", "is_abduction", "trafficking_duration")
 
@@ -114,8 +121,8 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def released_columns(frame: pl.DataFrame, ds: Dataset) -> list[str]:
-    """The dataset's stored fields present in `frame`, in standard order, minus those never released."""
-    return [f.name for f in ds.stored_fields if f.name in frame.columns and f.name not in NOT_RELEASED]
+    """The released fields of the dataset present in `frame`, in standard order."""
+    return [f.name for f in ds.stored_fields if f.name in frame.columns and f.name in RELEASED_FIELDS]
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -12,11 +12,13 @@ NOTE: pure Python on polars; never import Django here. The layout is described i
 - Empty means "not recorded". Age bands with a double hyphen (`0--8`), never as dates.
 - Flag groups (`meansOfControl*`, `is*` exploitation types, `typeOfLabour*`, `typeOfSex*`,
   `recruiterRelation*`): when the field was recorded, `1` for each code held and `0` for the others (the
-  group's `NotSpecified` flag is `0`); when it was not recorded, every flag of the group is empty. Each group
-  also has its `*Concatenated` text (names of the flags set, `;`-joined, in column order).
+  group's `NotSpecified` flag is `1` only for the code `not_specified`); when it was not recorded, every flag of
+  the group is empty. Each group also has its `*Concatenated` text (names of the flags set, `;`-joined, in
+  column order).
 - What the layout cannot say is written as empty: a generalized year (`2015-2019`) or age (`adult`), a
   suppressed value (`*`), gender `trans_nonconforming`, and the trafficking duration. Exploitation types
-  `child_labour` and `forced_begging` are folded into `isOtherExploit`, as CTDC does.
+  `child_labour`, `forced_begging`, `servitude`, `forced_adoption` and `surrogacy` are folded into
+  `isOtherExploit`, as CTDC does, and recruiter relation `stranger` into `recruiterRelationOther`.
 
 >>> import polars as pl
 >>> row = pl.DataFrame({"registration_year": ["2019"], "age_band": ["18-20"], "gender": ["female"],
@@ -75,8 +77,10 @@ EXPLOIT_NAMES = {"ForcedLabour": "Forced labour", "SexualExploit": "Sexual explo
                  "SexAndLabour": "Combined sexual and labour exploitation", "ForcedMarriage": "Forced marriage",
                  "ForcedMilitary": "Forced military", "OrganRemoval": "Organ removal",
                  "SlaveryAndPractices": "Slavery and similar practices"}
-# HTCDS types the public layout has no flag for: CTDC counts them as "other".
-FOLDED_INTO_OTHER = ("child_labour", "forced_begging", "other")
+# Types the public layout has no flag for: CTDC counts them as "other" (HTCDS 2.0 and standard 0.2.0 types).
+FOLDED_INTO_OTHER = ("child_labour", "forced_begging", "other", "servitude", "forced_adoption", "surrogacy")
+# Recruiter relations without a flag of their own.
+RELATION_FOLDED_INTO_OTHER = ("other", "stranger")
 
 
 def _flag_names(group) -> list[str]:
@@ -121,7 +125,7 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
         _col(frame, "majority_status").replace_strict(MAJORITY, default=None).alias("majorityStatus"),
         _col(frame, "majority_status_at_exploitation").replace_strict(MAJORITY, default=None)
         .alias("majorityStatusAtExploit"),
-        pl.lit(None, dtype=pl.String).alias("majorityEntry"),
+        _col(frame, "majority_status_at_entry").replace_strict(MAJORITY, default=None).alias("majorityEntry"),
         pl.when(_col(frame, "citizenship").str.contains(r"^[A-Z]{2}$")).then(_col(frame, "citizenship"))
         .otherwise(None).alias("citizenship"),
         pl.when(_col(frame, "country_of_exploitation").str.contains(r"^[A-Z]{2}$"))
@@ -137,6 +141,8 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
                 held = parts.list.contains("forced_labour") & parts.list.contains("sexual_exploitation")
             elif field == "exploitation_types" and code == "other":
                 held = pl.any_horizontal(parts.list.contains(c) for c in FOLDED_INTO_OTHER)
+            elif field == "recruiter_relations" and code == "other":
+                held = pl.any_horizontal(parts.list.contains(c) for c in RELATION_FOLDED_INTO_OTHER)
             else:
                 held = parts.list.contains(code)
             name = f"{prefix}{suffix}"
@@ -145,7 +151,10 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
             label = EXPLOIT_NAMES[suffix] if field == "exploitation_types" else _words(suffix)
             names.append(pl.when(recorded & held).then(pl.lit(label)).otherwise(None))
         if not_specified:
-            exprs.append(pl.when(recorded).then(pl.lit("0")).otherwise(None).alias(f"{prefix}NotSpecified"))
+            held = parts.list.contains("not_specified")
+            exprs.append(pl.when(recorded).then(pl.when(held).then(pl.lit("1")).otherwise(pl.lit("0")))
+                         .otherwise(None).alias(f"{prefix}NotSpecified"))
+            names.append(pl.when(recorded & held).then(pl.lit("Not specified")).otherwise(None))
         if concat:
             joined = pl.concat_str(names, separator=";", ignore_nulls=True)
             exprs.append(pl.when(joined == "").then(None).otherwise(joined).alias(concat))

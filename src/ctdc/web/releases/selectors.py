@@ -65,10 +65,11 @@ def release_snapshot(*, dataset: str = "victims") -> tuple[pl.DataFrame, dict]:
 
         raise ReleaseError(f"No harmonized store for dataset '{dataset}' yet; only 'victims' can be released.",
                            {"dataset": dataset})
-    fields = [f.name for f in load_standard().dataset(dataset).stored_fields]
+    stored = load_standard().dataset(dataset).stored_fields
+    fields = [f.name for f in stored]
     rows = list(Victim.objects.order_by("pk").values_list(*fields, "organisation__kind"))
     kinds = Counter(r[-1] for r in rows)
-    schema = {f: (pl.Int64 if f in ("registration_year", "age") else pl.Boolean if f == "is_abduction" else pl.String)
-              for f in fields}
+    types = {"integer": pl.Int64, "boolean": pl.Boolean}
+    schema = {f.name: types.get(f.type, pl.String) for f in stored}
     frame = pl.DataFrame([r[:-1] for r in rows], schema=schema, orient="row")
     return frame, {"records_by_contributor_type": dict(sorted(kinds.items()))}
