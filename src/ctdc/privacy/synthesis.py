@@ -123,13 +123,34 @@ def _conditional_weights(
     return weights
 
 
+def _rake(weights: np.ndarray, target: np.ndarray, iterations: int = 5) -> np.ndarray:
+    """Rescale each value's column of row-wise probabilities so their sum approaches the 1-way target.
+
+    Errors in already drawn parents shift every conditional a little; raking the probabilities of this column
+    towards its released 1-way counts (iterative proportional fitting on one margin) stops that drift from
+    accumulating along the chain. Zero weights stay zero, so the k-synthetic support is untouched.
+    """
+    probs = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-300)
+    for _ in range(iterations):
+        expected = probs.sum(axis=0)
+        factor = np.divide(target, expected, out=np.ones_like(target), where=expected > 0)
+        probs = probs * factor[None, :]
+        probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-300)
+    return probs
+
+
 def synthesize(
-    aggregates: Aggregates, n: int | None = None, seed: int = 0, enforce_support: bool = False
+    aggregates: Aggregates,
+    n: int | None = None,
+    seed: int = 0,
+    enforce_support: bool = False,
+    calibrate: bool = True,
 ) -> np.ndarray:
     """Sample `n` synthetic records (codes, `-1` missing) from `aggregates`; deterministic under `seed`.
 
     `n` defaults to the aggregates' (protected) record count. Post-processing only: the output has the
     guarantee of the aggregates it is drawn from, and with `enforce_support` the k-synthetic guarantee.
+    `calibrate` rakes each column's probabilities towards its released 1-way counts (see `_rake`).
     """
     n = int(round(aggregates.total)) if n is None else int(n)
     if n < 0:
@@ -178,6 +199,10 @@ def synthesize(
             weights[:, :-1] = masked
         total = weights.sum(axis=1)
         weights[total <= 0, -1] = 1.0  # nothing allowed: the cell stays missing (always safe)
+        if calibrate and n:
+            one_way = dense.get((c,))
+            target = np.append(one_way, max(aggregates.total - one_way.sum(), 0.0))
+            weights = _rake(weights, target * (n / max(target.sum(), 1e-12)))
         cum = np.cumsum(weights, axis=1)
         u = rng.random(n) * cum[:, -1]
         choice = (u[:, None] >= cum).sum(axis=1)
