@@ -10,19 +10,9 @@ from hypothesis import strategies as st
 from ctdc.errors import KAnonymityNotMet
 from ctdc.privacy.hierarchy import SUPPRESSED, Hierarchy, age_band_hierarchy, year_hierarchy
 from ctdc.privacy.kanon import make_k_anonymous, suppress_only
+from ctdc.privacy.simulated import COUNTRY_SUBREGION, SUBREGION_REGION
 
-REGIONS = {
-    "PH": "South-eastern Asia", "ID": "South-eastern Asia", "VN": "South-eastern Asia", "KH": "South-eastern Asia",
-    "TH": "South-eastern Asia", "MM": "South-eastern Asia", "UA": "Eastern Europe", "MD": "Eastern Europe",
-    "RO": "Eastern Europe", "BG": "Eastern Europe", "NG": "Western Africa", "GH": "Western Africa",
-    "ET": "Eastern Africa", "US": "Northern America", "MX": "Central America", "HN": "Central America",
-    "GT": "Central America", "CO": "South America", "BD": "Southern Asia", "NP": "Southern Asia",
-}  # fmt: skip
-CONTINENT = {
-    "South-eastern Asia": "Asia", "Southern Asia": "Asia", "Eastern Europe": "Europe", "Western Africa": "Africa",
-    "Eastern Africa": "Africa", "Northern America": "Americas", "Central America": "Americas",
-    "South America": "Americas",
-}  # fmt: skip
+REGIONS, CONTINENT = COUNTRY_SUBREGION, SUBREGION_REGION
 QI = ["gender", "age_band", "citizenship", "registration_year"]
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -268,9 +267,3 @@ def protect_k_rounding(aggregates: Aggregates, k: int = 11, resolution: int = 10
         total=total,
         protection={"method": "k-rounding", "k": int(k), "resolution": int(resolution)},
     )
-
-
-def column_tuples(p: int, length: int) -> Iterator[tuple[int, ...]]:
-    """Every tuple of 1..`length` distinct column indices out of `p`, shortest first."""
-    for size in range(1, length + 1):
-        yield from combinations(range(p), size)

@@ -46,7 +46,8 @@ def _enable_opendp() -> None:
         dp.enable_features("contrib")
     except Exception as exc:  # pragma: no cover - opendp refuses only in a locked-down build
         raise MechanismNotVetted(
-            "OpenDP refused the 'contrib' features; call dp.enable_features('contrib') is required.",
+            "OpenDP refused to enable its 'contrib' features, which the Gaussian and quantile mechanisms need;"
+            " run dp.enable_features('contrib') in an OpenDP build that allows it.",
             {"feature": "contrib"},
         ) from exc
 

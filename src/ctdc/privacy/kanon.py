@@ -192,11 +192,17 @@ def make_k_anonymous(
     baseline_retained = int((base_sizes >= k).sum())
 
     dims = [len(lv) for lv in levels]
-    seen: dict[tuple[int, ...], _Outcome] = {}
+    # Only the score of each node is kept (a full outcome holds n x q codes); the best outcome is kept whole.
+    seen: dict[tuple[int, ...], tuple[float, int, tuple[int, ...]]] = {}
+    best: _Outcome | None = None
 
-    def visit(node: tuple[int, ...]) -> _Outcome:
+    def visit(node: tuple[int, ...]) -> tuple[float, int, tuple[int, ...]]:
+        nonlocal best
         if node not in seen:
-            seen[node] = _evaluate(base, levels, node, k)
+            outcome = _evaluate(base, levels, node, k)
+            seen[node] = (outcome.loss, -int(outcome.keep.sum()), node)
+            if best is None or seen[node] < (best.loss, -int(best.keep.sum()), best.levels):
+                best = outcome
         return seen[node]
 
     if int(np.prod(dims)) <= max_nodes:
@@ -214,8 +220,8 @@ def make_k_anonymous(
             ]
             if not steps:
                 break
-            node = min(steps, key=lambda s: visit(s).loss)
-    best = min(seen.values(), key=lambda o: (o.loss, -int(o.keep.sum()), o.levels))
+            node = min(steps, key=visit)
+    assert best is not None
 
     out = df.filter(pl.Series(best.keep))
     replaced = []

@@ -22,7 +22,7 @@ import polars as pl
 
 from ctdc.errors import InvalidPrivacyParameter, KAnonymityNotMet
 from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
-from ctdc.privacy.dp import DPSettings, auto_delta, make_dp_aggregates
+from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.evaluate import compare_aggregates
 from ctdc.privacy.risk import assess_risk
 from ctdc.privacy.synthesis import synthesize
@@ -126,11 +126,6 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
-
-
-def default_delta(n: int) -> float:
-    """The delta used when none is given (re-exported for the CLI)."""
-    return auto_delta(n)
 
 
 def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> str:

@@ -26,6 +26,19 @@ import polars as pl
 
 _COUNTRIES = ["PH", "ID", "VN", "KH", "TH", "MM", "UA", "MD", "RO", "BG", "NG", "GH", "ET", "US", "MX", "HN",
               "GT", "CO", "BD", "NP"]  # fmt: skip
+# UN M49 sub-regions and regions of the simulated countries (for generalization hierarchies in tests/benchmarks).
+COUNTRY_SUBREGION = {
+    "PH": "South-eastern Asia", "ID": "South-eastern Asia", "VN": "South-eastern Asia", "KH": "South-eastern Asia",
+    "TH": "South-eastern Asia", "MM": "South-eastern Asia", "UA": "Eastern Europe", "MD": "Eastern Europe",
+    "RO": "Eastern Europe", "BG": "Eastern Europe", "NG": "Western Africa", "GH": "Western Africa",
+    "ET": "Eastern Africa", "US": "Northern America", "MX": "Central America", "HN": "Central America",
+    "GT": "Central America", "CO": "South America", "BD": "Southern Asia", "NP": "Southern Asia",
+}  # fmt: skip
+SUBREGION_REGION = {
+    "South-eastern Asia": "Asia", "Southern Asia": "Asia", "Eastern Europe": "Europe", "Western Africa": "Africa",
+    "Eastern Africa": "Africa", "Northern America": "Americas", "Central America": "Americas",
+    "South America": "Americas",
+}  # fmt: skip
 _AGE_BANDS = ["0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+"]
 _BASE = {
     "gender": ["female", "male", "transgender"],

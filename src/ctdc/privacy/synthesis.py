@@ -87,13 +87,70 @@ def plan(aggregates: Aggregates) -> list[tuple[int, tuple[int, ...]]]:
     return steps
 
 
+def _conditional_weights(
+    dense: _Dense, out: np.ndarray, c: int, parents: tuple[int, ...], missing_rate: float
+) -> np.ndarray:
+    """Unnormalized weight of each value of `c` for every record, given its already drawn parents.
+
+    Level 0 is the 1-way counts. Level i conditions on the first i parents: released counts of (parents, v)
+    are kept as they are, and the mass the parents' combination has left (its count, less its expected
+    missing share, less the released children) is spread over the values whose combination was not released,
+    in proportion to level i-1. Records whose parents' combination was not released stay at level i-1.
+    Without this, dropping small combinations (thresholds, k) would bias every conditional to frequent values.
+    """
+    n = out.shape[0]
+    card = dense.card
+    weights = np.broadcast_to(dense.get((c,)), (n, int(card[c]))).copy()
+    rows = np.ones(n, dtype=bool)
+    for i in range(1, len(parents) + 1):
+        subset = parents[:i]
+        rows &= out[:, subset[-1]] >= 0
+        idx = np.flatnonzero(rows)
+        if not len(idx):
+            break
+        key = np.zeros(len(idx), dtype=np.int64)
+        for s in subset:
+            key = key * int(card[s]) + out[idx, s]
+        joint = dense.get((*subset, c)).reshape(-1, int(card[c]))[key]
+        base = dense.get(subset).reshape(-1)[key]
+        remainder = np.maximum(base * (1.0 - missing_rate) - joint.sum(axis=1), 0.0)
+        lower = weights[idx] * (joint <= 0)
+        lower_mass = lower.sum(axis=1)
+        spread = np.divide(remainder, lower_mass, out=np.zeros_like(remainder), where=lower_mass > 0)
+        level = joint + spread[:, None] * lower
+        ok = (base > 0) & (level.sum(axis=1) > 0)
+        weights[idx[ok]] = level[ok]
+    return weights
+
+
+def _rake(weights: np.ndarray, target: np.ndarray, iterations: int = 5) -> np.ndarray:
+    """Rescale each value's column of row-wise probabilities so their sum approaches the 1-way target.
+
+    Errors in already drawn parents shift every conditional a little; raking the probabilities of this column
+    towards its released 1-way counts (iterative proportional fitting on one margin) stops that drift from
+    accumulating along the chain. Zero weights stay zero, so the k-synthetic support is untouched.
+    """
+    probs = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-300)
+    for _ in range(iterations):
+        expected = probs.sum(axis=0)
+        factor = np.divide(target, expected, out=np.ones_like(target), where=expected > 0)
+        probs = probs * factor[None, :]
+        probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-300)
+    return probs
+
+
 def synthesize(
-    aggregates: Aggregates, n: int | None = None, seed: int = 0, enforce_support: bool = False
+    aggregates: Aggregates,
+    n: int | None = None,
+    seed: int = 0,
+    enforce_support: bool = False,
+    calibrate: bool = True,
 ) -> np.ndarray:
     """Sample `n` synthetic records (codes, `-1` missing) from `aggregates`; deterministic under `seed`.
 
     `n` defaults to the aggregates' (protected) record count. Post-processing only: the output has the
     guarantee of the aggregates it is drawn from, and with `enforce_support` the k-synthetic guarantee.
+    `calibrate` rakes each column's probabilities towards its released 1-way counts (see `_rake`).
     """
     n = int(round(aggregates.total)) if n is None else int(n)
     if n < 0:
@@ -108,32 +165,15 @@ def synthesize(
         if card[c] == 0:  # a column that is missing everywhere stays missing
             done.append(c)
             continue
-        weights = np.zeros((n, int(card[c]) + 1))  # last column: missing
         # Share of records without a counted value in this column (missing, or a value too rare to publish).
         counted = float(dense.get((c,)).sum())
         missing_rate = min(max(1.0 - counted / aggregates.total, 0.0), 1.0) if aggregates.total > 0 else 1.0
-        filled = np.zeros(n, dtype=bool)
-        # Try the full parent set first, then drop parents (least informative last) until rows have weight.
-        for size in range(len(parents), -1, -1):
-            for subset in combinations(parents, size):
-                if filled.all():
-                    break
-                rows = ~filled
-                for s in subset:
-                    rows &= out[:, s] >= 0
-                idx = np.flatnonzero(rows)
-                if not len(idx):
-                    continue
-                joint = dense.get((*subset, c)).reshape(-1, int(card[c]))
-                key = np.zeros(len(idx), dtype=np.int64)
-                for s in subset:
-                    key = key * int(card[s]) + out[idx, s]
-                w = joint[key]
-                mass = w.sum(axis=1)
-                ok = mass > 0
-                weights[idx[ok], :-1] = w[ok] * ((1.0 - missing_rate) / mass[ok])[:, None]
-                weights[idx[ok], -1] = missing_rate
-                filled[idx[ok]] = True
+        values = _conditional_weights(dense, out, c, parents, missing_rate)
+        mass = values.sum(axis=1)
+        weights = np.zeros((n, int(card[c]) + 1))  # last column: missing
+        has = mass > 0
+        weights[has, :-1] = values[has] * ((1.0 - missing_rate) / mass[has])[:, None]
+        weights[:, -1] = missing_rate
         if enforce_support:
             allowed = np.ones((n, int(card[c])), dtype=bool)
             allowed &= dense.get((c,)) > 0
@@ -148,9 +188,21 @@ def synthesize(
                         key = key * int(card[s]) + out[idx, s]
                     support = dense.get((*subset, c)).reshape(-1, int(card[c])) > 0
                     allowed[idx] &= support[key]
-            weights[:, :-1] *= allowed
+            masked = weights[:, :-1] * allowed
+            # When the allowed values carry no weight for a record, fall back to their 1-way counts; then
+            # restore the value share so masking does not turn into extra missing cells.
+            empty = masked.sum(axis=1) <= 0
+            masked[empty] = allowed[empty] * dense.get((c,))[None, :]
+            mass = masked.sum(axis=1)
+            has = mass > 0
+            masked[has] *= ((1.0 - missing_rate) / mass[has])[:, None]
+            weights[:, :-1] = masked
         total = weights.sum(axis=1)
         weights[total <= 0, -1] = 1.0  # nothing allowed: the cell stays missing (always safe)
+        if calibrate and n:
+            one_way = dense.get((c,))
+            target = np.append(one_way, max(aggregates.total - one_way.sum(), 0.0))
+            weights = _rake(weights, target * (n / max(target.sum(), 1e-12)))
         cum = np.cumsum(weights, axis=1)
         u = rng.random(n) * cum[:, -1]
         choice = (u[:, None] >= cum).sum(axis=1)

@@ -1,0 +1,279 @@
+"""Privacy engine benchmark: ctdc.privacy side by side with pac-synth (and MST from smartnoise-synth).
+
+Run:  python benchmarks/privacy.py [--rows 250000] [--dataset victims|ctdc-public] [--skip-pacsynth]
+                                   [--mst-python /path/to/venv/bin/python]
+
+Each step runs in a fresh spawned process so its peak resident memory (ru_maxrss, which includes the ~150 MB
+of the interpreter and imports) is its own. Wall time covers the step only (not data generation or imports).
+Accuracy: mean absolute error over every cell of every 1-, 2- and 3-way marginal table, as proportions of the
+table size (`ctdc.privacy.evaluate.marginal_mae`), of each synthetic table against the input.
+
+Peers are a `bench` extra (`pip install -e '.[bench]'` gives pac-synth). MST needs torch and jax and pins
+opendp 0.14 / pandas 2, which would break this project's environment, so it runs in its own interpreter when
+`--mst-python` points at one with `smartnoise-synth` installed.
+
+Simulated data only (`ctdc.privacy.simulated`), never real cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EPSILON = 4.0
+LENGTH = 3
+
+
+def _load(path: str):
+    import polars as pl
+
+    return pl.read_parquet(path)
+
+
+def step_aggregates(path: str, out: str, length: int) -> dict:
+    from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+    from ctdc.privacy.table import encode_table
+
+    df = _load(path)
+    t0 = time.perf_counter()
+    table = encode_table(df)
+    counts = count_combinations(table, length)
+    published = protect_k_rounding(counts, k=11, resolution=10)
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "combinations": counts.n_combinations(), "published": published.n_combinations()}
+
+
+def step_dp_synthesis(path: str, out: str, length: int) -> dict:
+    from ctdc.privacy.dp import DPSettings, make_dp_aggregates
+    from ctdc.privacy.synthesis import synthesize
+    from ctdc.privacy.table import encode_table
+
+    df = _load(path)
+    t0 = time.perf_counter()
+    table = encode_table(df)
+    agg = make_dp_aggregates(table, DPSettings(epsilon=EPSILON, length=length))
+    t_agg = time.perf_counter() - t0
+    codes = synthesize(agg, seed=1)
+    wall = time.perf_counter() - t0
+    table.with_codes(codes).decode().write_parquet(out)
+    p = agg.protection
+    return {
+        "wall_s": wall,
+        "dp_aggregates_s": t_agg,
+        "rows": int(codes.shape[0]),
+        "epsilon_spent": p["epsilon_spent"],
+        "delta": p["delta"],
+        "candidates": p["candidates_by_length"],
+        "released": {str(size): agg.n_combinations(size) for size in range(1, length + 1)},
+    }
+
+
+def step_k_synthesis(path: str, out: str, length: int) -> dict:
+    from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+    from ctdc.privacy.synthesis import synthesize
+    from ctdc.privacy.table import encode_table
+
+    df = _load(path)
+    t0 = time.perf_counter()
+    table = encode_table(df)
+    support = protect_k_rounding(count_combinations(table, length, min_count=11), k=11, resolution=1)
+    codes = synthesize(support, n=table.n, seed=1, enforce_support=True)
+    wall = time.perf_counter() - t0
+    table.with_codes(codes).decode().write_parquet(out)
+    return {"wall_s": wall, "rows": int(codes.shape[0])}
+
+
+def step_pacsynth(path: str, out: str, length: int) -> dict:
+    import pacsynth
+    import polars as pl
+
+    df = _load(path)
+    n = df.height
+    pdf = df.to_pandas()
+    t0 = time.perf_counter()
+    # Every column may hold "0" as a real value (0/1 flags), so all are sensitive zeros (see stack notes).
+    dataset = pacsynth.Dataset.from_data_frame(pdf, sensitive_zeros=list(pdf.columns))
+    params = (
+        pacsynth.DpAggregateSeededParametersBuilder()
+        .reporting_length(length)
+        .epsilon(EPSILON)
+        .delta(1.0 / (n * math.log(n)))
+        .build()
+    )
+    synth = pacsynth.DpAggregateSeededSynthesizer(params)
+    synth.fit(dataset)
+    t_fit = time.perf_counter() - t0
+    raw = synth.sample(n)  # without a target the row count is off (stack notes)
+    wall = time.perf_counter() - t0
+    header, rows = raw[0], raw[1:]
+    syn = pl.DataFrame(rows, schema=header, orient="row").with_columns(pl.all().replace("", None))
+    syn.select(df.columns).write_parquet(out)
+    return {"wall_s": wall, "fit_s": t_fit, "rows": len(rows)}
+
+
+def step_k_anonymization(path: str, out: str, length: int) -> dict:
+    from ctdc.privacy.hierarchy import Hierarchy, age_band_hierarchy, year_hierarchy
+    from ctdc.privacy.kanon import make_k_anonymous, suppress_only
+    from ctdc.privacy.simulated import COUNTRY_SUBREGION, SUBREGION_REGION
+
+    df = _load(path)
+    if "ageBroad" in df.columns:  # public CTDC layout
+        band = {c.replace("-", "--"): v for c, v in age_band_hierarchy().levels[0].items()}
+        qi = ["gender", "ageBroad", "citizenship", "CountryOfExploitation", "yearOfRegistration"]
+        hs = [Hierarchy("ageBroad", [band]), year_hierarchy(2002, 2021, 5, "yearOfRegistration")]
+        countries = ["citizenship", "CountryOfExploitation"]
+    else:
+        qi = ["gender", "age_band", "citizenship", "country_of_exploitation", "registration_year"]
+        hs = [age_band_hierarchy("age_band"), year_hierarchy(2010, 2022, 5, "registration_year")]
+        countries = ["citizenship", "country_of_exploitation"]
+    hs += [
+        Hierarchy(c, [COUNTRY_SUBREGION, SUBREGION_REGION], names=[c, "subregion", "region"])
+        for c in countries
+    ]
+    t0 = time.perf_counter()
+    res = make_k_anonymous(df, qi, k=11, hierarchies=hs)
+    wall = time.perf_counter() - t0
+    return {
+        "wall_s": wall,
+        **{k: v for k, v in res.as_dict().items() if k != "quasi_identifiers"},
+        "suppression_only_records_retained": suppress_only(df, qi, k=11).height,
+    }
+
+
+STEPS = {
+    "k_anonymization": (step_k_anonymization, 0),
+    "aggregates_L3": (step_aggregates, 3),
+    "aggregates_L4": (step_aggregates, 4),
+    "dp_synthesis": (step_dp_synthesis, LENGTH),
+    "k_synthesis": (step_k_synthesis, LENGTH),
+    "pacsynth": (step_pacsynth, LENGTH),
+}
+
+
+def _child(name: str, path: str, out: str, queue: mp.Queue) -> None:
+    fn, length = STEPS[name]
+    try:
+        result = fn(path, out, length)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put(result)
+    except Exception as exc:  # report the failure as data; the benchmark goes on
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_step(name: str, path: str, out: str) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(name, path, out, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+MST_SCRIPT = r"""
+import json, math, resource, sys, time
+import polars as pl
+from snsynth import Synthesizer
+src, out = sys.argv[1], sys.argv[2]
+df = pl.read_parquet(src)
+n = df.height
+pdf = df.fill_null("<missing>").to_pandas()
+t0 = time.perf_counter()
+synth = Synthesizer.create("mst", epsilon=4.0, delta=1.0 / (n * math.log(n)))
+synth.fit(pdf, categorical_columns=list(pdf.columns), preprocessor_eps=0.0)
+syn = synth.sample(n)
+wall = time.perf_counter() - t0
+res = pl.from_pandas(syn.astype(str)).with_columns(pl.all().replace("<missing>", None))
+res.select(df.columns).write_parquet(out)
+print(json.dumps({"wall_s": wall, "rows": len(syn),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_mst(python: str, path: str, out: str) -> dict:
+    proc = subprocess.run([python, "-c", MST_SCRIPT, path, out], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def accuracy(path: str, synthetic_path: str) -> dict[str, float]:
+    import polars as pl
+
+    from ctdc.privacy.aggregates import count_combinations
+    from ctdc.privacy.evaluate import marginal_mae
+    from ctdc.privacy.table import encode_table
+
+    original = _load(path)
+    synthetic = pl.read_parquet(synthetic_path).select(pl.all().cast(pl.String))
+    t = encode_table(original)
+    categories = dict(zip(t.columns, t.categories, strict=True))
+    s = encode_table(synthetic, categories=categories)  # values outside the input's domain become missing
+    mae = marginal_mae(count_combinations(t, LENGTH), count_combinations(s, LENGTH), t.n, s.n)
+    return {str(k): v for k, v in mae.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=250_000)
+    parser.add_argument("--dataset", choices=["victims", "ctdc-public"], default="victims")
+    parser.add_argument("--skip-pacsynth", action="store_true")
+    parser.add_argument("--mst-python", default=None)
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--json", dest="json_out", default=None, help="Also write the results here.")
+    args = parser.parse_args()
+
+    from ctdc.privacy.simulated import simulate_ctdc_public, simulate_victims
+
+    work = Path(tempfile.mkdtemp(prefix="ctdc-bench-"))
+    src = str(work / "input.parquet")
+    df = (
+        simulate_victims(args.rows, seed=2026)
+        if args.dataset == "victims"
+        else simulate_ctdc_public(args.rows, 2026)
+    )
+    df.write_parquet(src)
+    print(
+        f"# {args.dataset}: {df.height} rows x {df.width} columns; epsilon={EPSILON}, delta=1/(n ln n), L={LENGTH}"
+    )
+    print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores")
+    results: dict[str, dict] = {}
+    wanted = [s for s in args.steps.split(",") if s]
+    for name in wanted:
+        if name == "pacsynth" and args.skip_pacsynth:
+            continue
+        out = str(work / f"{name}.parquet")
+        results[name] = run_step(name, src, out)
+        if Path(out).exists():
+            results[name]["marginal_mae"] = accuracy(src, out)
+        print(f"{name:15s} {json.dumps(results[name])}", flush=True)
+    if args.mst_python:
+        out = str(work / "mst.parquet")
+        results["mst"] = run_mst(args.mst_python, src, out)
+        if Path(out).exists():
+            results["mst"]["marginal_mae"] = accuracy(src, out)
+        print(f"{'mst':15s} {json.dumps(results['mst'])}", flush=True)
+
+    print("\n| step | wall time (s) | peak RSS (MB) | MAE 1-way | MAE 2-way | MAE 3-way |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        if "error" in r:
+            print(f"| {name} | error: {r['error']} | | | | |")
+            continue
+        mae = r.get("marginal_mae", {})
+        cells = " | ".join(f"{mae[k]:.5f}" if k in mae else "" for k in ("1", "2", "3"))
+        print(f"| {name} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {cells} |")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
