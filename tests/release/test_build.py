@@ -15,9 +15,9 @@ from ctdc.release.ctdc_public import NOTICE, columns
 
 IDENTIFIERS = ("person_id", "first_name", "last_name", "full_name", "birth_date", "registration_date", "phone",
                "narrative")
-FILES = ["CHANGES.md", "CHECKSUMS.sha256", "CITATION.cff", "TERMS.md", "aggregates.csv", "codebook.json",
-         "ctdc-public.csv", "datapackage.json", "metadata.json", "microdata.csv", "microdata.parquet",
-         "microdata.xlsx", "report.html", "report.json", "summary.json"]
+FILES = ["CHANGES.md", "CHECKSUMS.sha256", "CITATION.cff", "TERMS.md", "aggregates.csv", "codebook.html",
+         "codebook.json", "ctdc-public.csv", "datapackage.json", "metadata.json", "microdata.csv",
+         "microdata.parquet", "microdata.xlsx", "report.html", "report.json", "standard.json", "summary.json"]
 
 
 @pytest.fixture(scope="module")

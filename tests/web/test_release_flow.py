@@ -54,7 +54,7 @@ def test_build_verify_publish_and_withdraw_a_release(run_cli, approved, client):
     assert b"".join(download.streaming_content).startswith(b"registration_year,data_source,gender")
     assert client.get(f"/data/victims/{version}/").status_code == 200
     detail = client.get(f"/api/v1/releases/victims/{version}").json()
-    assert [c["passed"] for c in detail["checks"]] == [True, True, True] and len(detail["files"]) == 15
+    assert [c["passed"] for c in detail["checks"]] == [True, True, True] and len(detail["files"]) == 17
 
     withdrawn = run_cli("release", "withdraw", version, "--reason", "A contributor revoked its data")
     assert withdrawn.exit_code == 0

@@ -8,6 +8,8 @@ Layout of a release (issue 8):
         aggregates.csv       protected counts of every combination up to length L: combination, length, count,
                              protection
         codebook.json        the released fields and their code lists, with the standard version
+        codebook.html        the standard's printable codebook (all dataset types) of that version
+        standard.json        the whole standard of that version (`ctdc.standard.codebook.export("json")`)
         datapackage.json     Frictionless Tabular Data Package: the three CSV tables, schemas, sha256, sizes
         report.json / .html  disclosure checks, record counts, privacy parameters, risk and utility (engine)
         summary.json         headline figures for the portal (threshold-protected counts of the microdata)
@@ -44,6 +46,7 @@ from ctdc.release.ctdc_public import columns as public_columns
 from ctdc.release.ctdc_public import write_ctdc_public
 from ctdc.release.methods import MethodParams, as_text, get_method
 from ctdc.standard import Dataset, load_standard
+from ctdc.standard.codebook import export as export_codebook
 
 VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
 # One-way dimensions of the portal's headline counts, in the order the portal shows them.
@@ -201,6 +204,9 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
         result.aggregates.write_csv(tmp / "aggregates.csv")
         progress(85, "Writing codebook, data package, report, citation and terms")
         _write_json(tmp / "codebook.json", package.codebook(ds, cols, std.version))
+        # The whole standard of this version, as the standard's own codebook exports render it.
+        export_codebook("html", tmp / "codebook.html", standard=std)
+        export_codebook("json", tmp / "standard.json", standard=std)
         _write_json(tmp / "summary.json", summary)
         _write_json(tmp / "metadata.json", metadata)
         _write_json(tmp / "report.json", report)

@@ -29,7 +29,8 @@ TERMS_SESSION_KEY = "ctdc_terms_accepted"
 FILE_TITLES = {
     "microdata.csv": "Microdata (CSV)", "microdata.xlsx": "Microdata (Excel)", "microdata.parquet": "Microdata (Parquet)",
     "ctdc-public.csv": "Microdata in the public CTDC layout", "aggregates.csv": "Protected aggregates",
-    "codebook.json": "Codebook", "datapackage.json": "Data Package descriptor", "report.html": "Report (HTML)",
+    "codebook.json": "Codebook of the released fields", "codebook.html": "Codebook of the standard (HTML)",
+    "standard.json": "The standard (JSON)", "datapackage.json": "Data Package descriptor", "report.html": "Report (HTML)",
     "report.json": "Report (JSON)", "CITATION.cff": "Citation", "TERMS.md": "Terms of use",
     "CHANGES.md": "Changes", "CHECKSUMS.sha256": "Checksums", "summary.json": "Headline figures",
     "metadata.json": "Metadata",
