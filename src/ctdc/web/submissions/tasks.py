@@ -1,0 +1,44 @@
+"""Background tasks (django-tasks, database backend; worker: `ctdc manage db_worker`)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django_tasks import task
+
+from ctdc.errors import IngestError
+from ctdc.web.submissions.models import Submission
+from ctdc.web.submissions.rawstore import raw_open
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def submission_process_task(submission_id: int) -> str:
+    """Decrypt the raw upload into a temporary file, run the intake pipeline on it, delete the clear copy.
+
+    Returns the final status. A file that cannot be read ends as a `failed` submission with its message, not as a
+    failed task: the contributor sees why on the submission's page."""
+    from ctdc.web.submissions.services import (
+        _progress,
+        submission_mark_failed,
+        submission_process,
+        submission_spec,
+    )
+
+    submission = Submission.objects.select_related("organisation").get(pk=submission_id)
+    if submission.status not in (Submission.Status.UPLOADED, Submission.Status.PROCESSING):
+        return submission.status  # already handled (a task queued twice)
+    _progress(submission, 5, "Decrypting the upload")
+    try:
+        with raw_open(name=submission.raw_path, suffix=Path(submission.filename).suffix.lower()) as path:
+            spec, saved = submission_spec(submission=submission, path=path)
+            submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved)
+    except IngestError as exc:
+        submission.refresh_from_db()
+        if submission.status != Submission.Status.FAILED:
+            submission_mark_failed(submission=submission, message=exc.message)
+        log.info("submission %s: not validated (see its error)", submission_id)
+    submission.refresh_from_db()
+    return submission.status
