@@ -60,7 +60,7 @@ class DecisionForm(forms.Form):
 class MappingForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
     name = forms.SlugField(max_length=64, help_text="Letters, digits and hyphens, e.g. 'case-register-2024'.")
-    text = forms.CharField(label="Mapping (YAML)", widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
+    text = forms.CharField(label="Mapping (YAML)", strip=False, widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
