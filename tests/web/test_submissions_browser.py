@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from ctdc.web.submissions.models import Submission
 from tests.web.intake import PASSWORD, make_people, run_worker
@@ -16,7 +17,12 @@ def test_a_contributor_uploads_a_file_watches_it_processed_and_reads_its_report(
     make_people()
     # The context manager lives in the test body, not a yield fixture: see tests/web/test_browser.py.
     with chromium_page() as page:
-        _upload_and_read_report(live_server, page, folder / "harbour-light.xlsx")
+        try:
+            _upload_and_read_report(live_server, page, folder / "harbour-light.xlsx")
+        finally:
+            # Database work done while Playwright's sync API runs uses a connection of Playwright's greenlet
+            # context, which the test teardown never sees; left open, PostgreSQL refuses to drop the test database.
+            connections.close_all()
 
 
 def _upload_and_read_report(live_server, page, file: Path):
