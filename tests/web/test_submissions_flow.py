@@ -171,6 +171,7 @@ def test_a_file_that_cannot_be_read_ends_failed_with_a_message(client, people, t
     run_worker()
     submission = Submission.objects.get()
     assert submission.status == "failed" and "no preset matches" in submission.error
+    assert submission.error.startswith("cases.csv:")  # named as the contributor knows it
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"  # the task ran; the file failed
     page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
     assert "could not be processed" in page and "no preset matches" in page and 'id="reprocess"' in page

@@ -41,6 +41,9 @@ def test_approval_flags_each_record_pair_sharing_an_identity_hash_across_organis
     assert all(f.record.organisation_id != f.other.organisation_id and f.record.identity_hash == f.other.identity_hash
                == f.identity_hash and f.status == "open" for f in flags)
     assert {f.submission.organisation.slug for f in flags} == {"harbour-light"}  # found when the second one came in
+    # What a re-process would use: the detected preset; a one-off mapping file must be chosen again.
+    choices = dict(Submission.objects.values_list("organisation__slug", "mapping_choice"))
+    assert choices == {"lakeside-helpline": "", "harbour-light": "preset:htcds"}
 
 
 def test_a_steward_confirms_or_dismisses_a_flag_and_nothing_is_merged(client, people, run_cli, simulated):

@@ -49,8 +49,8 @@ def test_the_raw_upload_is_kept_only_encrypted_and_decrypts_to_the_same_bytes(cl
         assert name.split()[0].encode(encoding) not in on_disk
     every_file = b"".join(p.read_bytes() for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
     assert name.encode("latin-1") not in every_file
-    with raw_open(name=submission.raw_path, suffix=".csv") as clear:
-        assert clear.read_bytes() == original
+    with raw_open(name=submission.raw_path, filename=submission.filename) as clear:
+        assert clear.read_bytes() == original and clear.name == "lakeside-helpline.csv"
     assert not clear.exists()  # the clear copy is deleted after use
 
 

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.utils.text import get_valid_filename
 
 from ctdc.errors import IngestError
 
@@ -96,13 +97,14 @@ def raw_save(*, name: str, source: BinaryIO) -> str:
 
 
 @contextmanager
-def raw_open(*, name: str, suffix: str = "") -> Iterator[Path]:
-    """The decrypted upload as a temporary file (deleted on exit); `suffix` keeps the extension readers use."""
+def raw_open(*, name: str, filename: str = "upload") -> Iterator[Path]:
+    """The decrypted upload as a temporary file named `filename` (so readers see its extension and messages name
+    the contributor's file), in a private folder deleted on exit."""
     if not name or not default_storage.exists(name):
         raise IngestError("The raw upload is no longer kept (purged after the retention period); upload the file "
                           "again.", {"path": name})
     with tempfile.TemporaryDirectory(prefix="ctdc-raw-") as folder:
-        path = Path(folder) / f"upload{suffix}"
+        path = Path(folder) / (get_valid_filename(Path(filename).name) or "upload")
         with default_storage.open(name, "rb") as source, path.open("wb") as sink:
             _decrypt_stream(source, sink, name)
         yield path

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from ctdc.errors import IngestError
 from ctdc.ingest.detect import detect_preset
-from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping
+from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping, preset_names
 from ctdc.ingest.pipeline import ingest_file
 from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Organisation
@@ -63,7 +63,7 @@ def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSp
     existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
     if existing is not None:
         return IngestOutcome(existing, created=False)
-    choice = f"mapping:{saved_mapping.name}" if saved_mapping else f"preset:{spec.name}"
+    choice = f"mapping:{saved_mapping.name}" if saved_mapping else _preset_choice(spec)
     submission = Submission.objects.create(
         organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
         size=path.stat().st_size, mapping_choice=choice,
@@ -73,6 +73,13 @@ def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSp
     submission.save(update_fields=["raw_path"])
     submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved_mapping)
     return IngestOutcome(submission, created=True)
+
+
+def _preset_choice(spec: MappingSpec) -> str:
+    """'preset:<name>' when `spec` is a shipped preset; '' (choose again to re-process) for a mapping file."""
+    if spec.name in preset_names() and load_preset(spec.name).text == spec.text:
+        return f"preset:{spec.name}"
+    return ""
 
 
 def _raw_name(submission: Submission) -> str:

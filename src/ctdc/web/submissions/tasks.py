@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from django_tasks import task
 
@@ -32,7 +31,7 @@ def submission_process_task(submission_id: int) -> str:
         return submission.status  # already handled (a task queued twice)
     _progress(submission, 5, "Decrypting the upload")
     try:
-        with raw_open(name=submission.raw_path, suffix=Path(submission.filename).suffix.lower()) as path:
+        with raw_open(name=submission.raw_path, filename=submission.filename) as path:
             spec, saved = submission_spec(submission=submission, path=path)
             submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved)
     except IngestError as exc:
@@ -40,5 +39,11 @@ def submission_process_task(submission_id: int) -> str:
         if submission.status != Submission.Status.FAILED:
             submission_mark_failed(submission=submission, message=exc.message)
         log.info("submission %s: not validated (see its error)", submission_id)
+    except Exception as exc:
+        # Not re-raised on purpose: the task backend would store the traceback, and an unexpected error's message
+        # could quote a cell. The log names the exception type only (logs never carry case values).
+        log.error("submission %s: unexpected %s while processing", submission_id, type(exc).__name__)
+        submission_mark_failed(submission=submission, message="An unexpected error stopped the processing. "
+                               "Ask a data steward to check the worker's log, then re-process.")
     submission.refresh_from_db()
     return submission.status
