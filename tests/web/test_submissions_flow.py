@@ -55,7 +55,8 @@ def test_an_upload_is_processed_in_the_background_and_approved_by_a_steward(clie
     assert client.post(f"/intake/submissions/{submission.pk}/approve/").status_code == 403
     assert Victim.objects.count() == 0
     client.force_login(people["steward"])
-    assert 'id="approve"' in client.get(f"/intake/submissions/{submission.pk}/").content.decode()
+    steward_page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
+    assert 'id="approve"' in steward_page and "Duplicate flags" in steward_page
     client.post(f"/intake/submissions/{submission.pk}/approve/")
     submission.refresh_from_db()
     assert submission.status == "approved" and submission.decided_by == people["steward"]
@@ -175,3 +176,18 @@ def test_a_file_that_cannot_be_read_ends_failed_with_a_message(client, people, t
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"  # the task ran; the file failed
     page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
     assert "could not be processed" in page and "no preset matches" in page and 'id="reprocess"' in page
+
+
+def test_a_contributor_account_made_with_the_cli_signs_in_and_sees_only_its_organisation(client, run_cli, tmp_path):
+    run_cli("org", "create", "open-roads", "--name", "Open Roads")
+    run_cli("org", "create", "harbour-light", "--name", "Harbour Light")
+    secret = tmp_path / "pw.txt"
+    result = run_cli("user", "contributor", "ana", "--org", "open-roads", "--password-file", str(secret))
+    assert result.exit_code == 0 and secret.stat().st_mode & 0o777 == 0o600
+    assert run_cli("user", "contributor", "ana", "--org", "open-roads").exit_code == 0  # idempotent
+    response = client.post("/accounts/login/", {"username": "ana", "password": secret.read_text().strip()})
+    assert response.status_code == 302 and response["Location"] == "/intake/submissions/"
+    page = client.get("/intake/submissions/new/").content.decode()
+    assert "Open Roads" in page and "Harbour Light" not in page
+    assert "Duplicate flags" not in page  # a steward-only page
+    assert run_cli("user", "contributor", "bo", "--org", "nobody").exit_code == 1
