@@ -125,3 +125,14 @@ def test_the_data_quality_page_shows_completeness_by_year_and_frequent_problems(
     assert {"bad-date", "unknown-country", "unknown-code"} <= codes
     html = response.content.decode()
     assert 'id="completeness"' in html and 'id="frequent-problems"' in html
+
+
+def test_the_admin_lists_organisations_and_submissions_read_only(admin_client, people, run_cli, simulated):
+    folder, _ = simulated
+    run_cli("ingest", str(folder / "open-roads.csv"), "--org", "open-roads")
+    submission = Submission.objects.get()
+    assert "open-roads" in admin_client.get("/admin/accounts/organisation/").content.decode()
+    assert admin_client.get("/admin/submissions/submission/").status_code == 200
+    assert admin_client.get(f"/admin/submissions/submission/{submission.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/submissions/submission/{submission.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Submission.objects.filter(pk=submission.pk).exists()

@@ -148,7 +148,7 @@ def submission_spec(*, submission: Submission, path: Path) -> tuple[MappingSpec,
     return detect_preset(path), None
 
 
-def _progress(submission: Submission, percent: int, note: str) -> None:
+def submission_progress_set(*, submission: Submission, percent: int, note: str) -> None:
     # A plain UPDATE outside any transaction, so the page polling the submission sees it at once.
     Submission.objects.filter(pk=submission.pk).update(progress=percent, progress_note=note)
 
@@ -170,11 +170,11 @@ def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
                              defaults={"data_source": submission.organisation.kind})
     except IngestError as exc:
         _fail(submission, exc.message)
-    _progress(submission, 60, "Checking other organisations' records")
+    submission_progress_set(submission=submission, percent=60, note="Checking other organisations' records")
     stats = dict(result.report.stats)
     stats["ignored_columns"] = result.ignored_columns
     stats["possible_cross_org_duplicates"] = _cross_org_matches(submission.organisation, result.records)
-    _progress(submission, 70, "Storing the report and the accepted records")
+    submission_progress_set(submission=submission, percent=70, note="Storing the report and the accepted records")
     buf = io.BytesIO()
     result.records.write_parquet(buf)
     name = f"submissions/{submission.pk}/accepted.parquet"

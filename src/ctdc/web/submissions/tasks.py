@@ -20,16 +20,16 @@ def submission_process_task(submission_id: int) -> str:
     Returns the final status. A file that cannot be read ends as a `failed` submission with its message, not as a
     failed task: the contributor sees why on the submission's page."""
     from ctdc.web.submissions.services import (
-        _progress,
         submission_mark_failed,
         submission_process,
+        submission_progress_set,
         submission_spec,
     )
 
     submission = Submission.objects.select_related("organisation").get(pk=submission_id)
     if submission.status not in (Submission.Status.UPLOADED, Submission.Status.PROCESSING):
         return submission.status  # already handled (a task queued twice)
-    _progress(submission, 5, "Decrypting the upload")
+    submission_progress_set(submission=submission, percent=5, note="Decrypting the upload")
     try:
         with raw_open(name=submission.raw_path, filename=submission.filename) as path:
             spec, saved = submission_spec(submission=submission, path=path)
