@@ -32,7 +32,7 @@ def test_a_small_file_reports_every_problem_at_its_row_and_column():
     ]
     assert result.report.stats | {"errors_by_rule": None, "problems_by_field": None} == {
         "rows_read": 6, "accepted": 2, "quarantined": 3, "duplicates": 1, "errors": 5, "warnings": 1,
-        "errors_by_rule": None, "problems_by_field": None,
+        "errors_by_rule": None, "problems_by_field": None, "flag_encodings": {},
     }
     _check_invariant(result)
     rec = result.records.sort("record_id")

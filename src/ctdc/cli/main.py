@@ -10,6 +10,7 @@ import sys
 import click
 
 from ctdc import __version__
+from ctdc.cli.codebook import codebook
 from ctdc.cli.ingest import ingest
 from ctdc.cli.init import init
 from ctdc.cli.manage import manage
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for command in (init, serve, simulate, org, user, ingest, release, purge, manage):
+for command in (init, serve, simulate, org, user, ingest, codebook, release, purge, manage):
     cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from ctdc.errors import MappingError
 from ctdc.ingest.countries import normalise_key
 from ctdc.ingest.mapping import MappingSpec, load_preset, preset_names
-from ctdc.ingest.readers import read_table
+from ctdc.ingest.readers import read_header
 
 
 def detect_preset(path: Path, min_matches: int = 3) -> MappingSpec:
@@ -16,7 +16,7 @@ def detect_preset(path: Path, min_matches: int = 3) -> MappingSpec:
     for name in preset_names():
         spec = load_preset(name)
         try:
-            header = read_table(Path(path), spec.reader).frame.columns
+            header = read_header(Path(path), spec.reader)
         except Exception:  # a preset whose reader does not fit this file simply scores nothing
             continue
         folded = {normalise_key(c) for c in header}

@@ -20,6 +20,16 @@ A spec is a YAML file, saved per organisation (or shipped as a preset in `ctdc/i
         date_formats: ["%d/%m/%Y"]    # for dates; common formats are always tried after these
         from_age: true                # the source holds an age; the field is a majority status
       "Prénom": {field: full_name}    # several columns onto one text field are joined with a space
+    flags:                            # 0/1 columns that together make one multi-valued field
+      means_of_control:
+        columns: {meansOfControlThreats: threats, meansOfControlNotSpecified: null}
+        text: meansOfControlConcatenated   # optional; a disagreement with the flags is a warning
+        text_values: {"Physical Abuse": physical_abuse}
+
+Flag rule: where any flag of a group has a value (1 or 0), the group is recorded and empty flags mean "no";
+where the whole group is empty, the field is "not recorded" (null). A recorded group with no flag set is kept as
+an empty value, distinct from null. Flags are the structured truth; the text column only fills rows whose flags
+are all empty.
 
 Columns the spec does not name are never read into the pipeline's output: unmapped data is dropped at the door.
 
@@ -49,6 +59,7 @@ class ReaderOptions:
     sheet: str | None = None
     header_row: int = 1
     skip_rows: int = 0
+    notice_cell: bool | str = False  # True, False or "auto": a terms-of-use sentence in place of column 1
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,16 @@ class ColumnMap:
 
 
 @dataclass(frozen=True)
+class FlagGroup:
+    """Several 0/1 columns that together encode one multi-valued field (the public CTDC layout)."""
+
+    field: str
+    columns: dict[str, str | None]  # source column -> code (None: "not specified", sets no code)
+    text: str | None = None         # a text column listing the same values; disagreements are warnings
+    text_values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class MappingSpec:
     dataset: str
     reader: ReaderOptions
@@ -69,6 +90,7 @@ class MappingSpec:
     name: str = "custom"
     text: str = ""
     constants: dict[str, Any] = field(default_factory=dict)
+    flags: tuple[FlagGroup, ...] = ()
 
     @property
     def version_hash(self) -> str:
@@ -112,7 +134,20 @@ def parse_mapping(text: str, name: str = "custom", source: str = "mapping") -> M
         if key not in dataset.field_names:
             raise MappingError(f"{source}: constant '{key}' is not a field of dataset '{dataset.name}'.",
                                {"file": source, "field": key})
-    return MappingSpec(dataset.name, reader, record_id, columns, name=name, text=text, constants=constants)
+    flags = []
+    for target, group in (raw.get("flags") or {}).items():
+        f = dataset.field(target) if target in dataset.field_names else None
+        if f is None or f.type != "codes":
+            raise MappingError(f"{source}: flag group '{target}' must name a multi-valued (codes) field of "
+                               f"dataset '{dataset.name}'.", {"file": source, "field": target})
+        for col, code in (group.get("columns") or {}).items():
+            if code is not None and f.codelist is not None and code not in f.codelist:
+                raise MappingError(f"{source}: flag column '{col}' maps to '{code}', not a code of {target}.",
+                                   {"file": source, "column": col, "code": code})
+        flags.append(FlagGroup(target, {str(k): v for k, v in (group.get("columns") or {}).items()},
+                               group.get("text"), {str(k): v for k, v in (group.get("text_values") or {}).items()}))
+    return MappingSpec(dataset.name, reader, record_id, columns, name=name, text=text, constants=constants,
+                       flags=tuple(flags))
 
 
 def load_mapping(path: Path) -> MappingSpec:

@@ -71,12 +71,38 @@ def normalise_codes(raw: pl.Expr, lookup: dict[str, str], order: list[str], sepa
     return Normalised(value, bad.fill_null(False))
 
 
+MONTH_FORMATS = ("%Y-%m", "%m/%Y", "%Y/%m", "%m.%Y")
+
+
 def normalise_date(raw: pl.Expr, formats: tuple[str, ...] = ()) -> Normalised:
-    """Dates in the mapping's formats first, then common ones; ISO date-times keep their date part."""
-    text = pl.when(raw.str.contains(r"^\d{4}-\d{2}-\d{2}[T ]")).then(raw.str.slice(0, 10)).otherwise(raw)
-    candidates = [text.str.to_date(fmt, strict=False) for fmt in (*formats, *DEFAULT_DATE_FORMATS)]
-    value = pl.coalesce(candidates)
+    """Dates in the mapping's formats first, then common ones; ISO date-times keep their date part.
+
+    Partial dates keep their precision (see `date_precision`): `2019-03` is 1 March 2019 at month precision,
+    `2019` is 1 January 2019 at year precision.
+    """
+    day, month, year = _date_candidates(raw, formats)
+    value = pl.coalesce(day, month, year)
     return Normalised(value, raw.is_not_null() & value.is_null())
+
+
+def date_precision(raw: pl.Expr, formats: tuple[str, ...] = ()) -> pl.Expr:
+    """`day`, `month` or `year`: how much of the date the source gave (null where it gave none).
+
+    >>> import polars as pl
+    >>> pl.DataFrame({"d": ["2019-03-04", "2019-03", "2019", "x"]}).select(date_precision(pl.col("d"))).to_series().to_list()
+    ['day', 'month', 'year', None]
+    """
+    day, month, year = _date_candidates(raw, formats)
+    return (pl.when(day.is_not_null()).then(pl.lit("day")).when(month.is_not_null()).then(pl.lit("month"))
+            .when(year.is_not_null()).then(pl.lit("year")))
+
+
+def _date_candidates(raw: pl.Expr, formats: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    text = pl.when(raw.str.contains(r"^\d{4}-\d{2}-\d{2}[T ]")).then(raw.str.slice(0, 10)).otherwise(raw)
+    day = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in (*formats, *DEFAULT_DATE_FORMATS)])
+    month = pl.coalesce([(text + "-01").str.to_date(fmt + "-%d", strict=False) for fmt in MONTH_FORMATS])
+    year = pl.when(text.str.contains(r"^\d{4}$")).then((text + "-01-01").str.to_date("%Y-%m-%d", strict=False))
+    return day, month, year
 
 
 def normalise_integer(raw: pl.Expr, lo: int | None, hi: int | None) -> tuple[Normalised, pl.Expr]:

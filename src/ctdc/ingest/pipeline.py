@@ -38,6 +38,10 @@ from ctdc.ingest.report import PROBLEM_SCHEMA, ValidationReport
 from ctdc.standard import Dataset, Field, load_standard
 
 _MAX_ECHO = 60  # characters of a coded value echoed back in a report
+# Coarser multi-valued fields derived from a finer one through an attribute of its codes (see the code lists):
+# target field -> (source field, attribute). Only where the file does not give the target itself.
+DERIVED_CODES = {"means_of_control_groups": ("means_of_control", "group"),
+                 "labour_sectors_isic": ("labour_sectors", "isic")}
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,21 @@ class IngestResult:
 _SRC = "src:"
 
 
-def _resolve(frame: pl.DataFrame, wanted: str) -> str | None:
-    """The prefixed frame column for a source column name: exact match first, then folded."""
-    if _SRC + wanted in frame.columns:
-        return _SRC + wanted
-    folded = {normalise_key(c.removeprefix(_SRC)): c for c in frame.columns}
+def _resolve(frame: pl.DataFrame | list[str], wanted: str, prefix: str = _SRC) -> str | None:
+    """The frame column (prefixed) for a source column name: exact match first, then ignoring case/accents."""
+    columns = frame.columns if isinstance(frame, pl.DataFrame) else frame
+    if prefix + wanted in columns:
+        return prefix + wanted
+    folded = {normalise_key(c.removeprefix(prefix)): c for c in columns}
     return folded.get(normalise_key(wanted))
+
+
+def _wanted(spec: MappingSpec) -> list[str]:
+    """Every source column name the spec can use."""
+    names = [*spec.columns, *spec.record_id]
+    for group in spec.flags:
+        names += [*group.columns, *([group.text] if group.text else [])]
+    return names
 
 
 def _message(code: str, column: str, f: Field, shown: str | None, expected: str) -> str:
@@ -70,6 +83,8 @@ def _message(code: str, column: str, f: Field, shown: str | None, expected: str)
         "out-of-range": f"{value} is outside the allowed range {expected}.",
         "impossible-age": f"The age computed or given here is impossible ({expected}). Check the birth date and the registration date.",
         "missing-required": f"{f.label} is required on every record and is missing.",
+        "inconsistent-majority": f"The age band and the majority status contradict each other ({expected}).",
+        "flags-text-disagree": f"{value} lists other values than the flag columns set ({expected}); the flags were used.",
     }
     return texts[code]
 
@@ -81,11 +96,30 @@ class _Builder:
         self.frame = frame
         self.dataset = dataset
         self.values: dict[str, pl.Expr] = {}
-        self.flags: list[tuple[str, str, str, str, pl.Expr, str]] = []  # (flag col, column, field, code, raw col, expected)
+        # (flag column, source column, field, problem code, raw column, expected, severity)
+        self.flags: list[tuple[str, str, str, str, str, str, str]] = []
 
-    def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str) -> None:
+    def dictionary(self, raw: pl.Expr, normalise) -> dict[str, pl.Expr]:
+        """Normalise each *distinct* raw value once, then map the results back onto every row.
+
+        Coded columns have few distinct values (a country column of a million rows has a few hundred), so the
+        costly folding and parsing runs on a small frame; mapping back is a hash lookup.
+        """
+        uniques = self.frame.select(raw.alias("raw")).drop_nulls().unique()
+        exprs = normalise(pl.col("raw"))
+        table = uniques.with_columns(**exprs)
+        out = {}
+        for name in exprs:
+            if table.schema[name] == pl.Boolean:
+                out[name] = raw.is_in(table.filter(pl.col(name))["raw"].implode()).fill_null(False)
+            else:
+                out[name] = raw.replace_strict(table["raw"], table[name], default=None, return_dtype=table.schema[name])
+        return out
+
+    def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str,
+             severity: str = "error") -> None:
         name = f"__flag{len(self.flags)}"
-        self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected))
+        self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected, severity))
         self.frame = self.frame.with_columns(bad.fill_null(False).alias(name))
 
 
@@ -102,66 +136,152 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
         b.values[f.name] = pl.concat_str([pl.col(s) for s in sources], separator=" ", ignore_nulls=True).replace("", None)
         return
     if cm.from_age and f.codelist is not None:
-        n, out = normalise_integer(raw, 0, 120)
-        b.flag(n.bad, col, f.name, "not-a-number", col, "a whole number")
-        b.flag(out, col, f.name, "impossible-age", col, "0 to 120")
-        b.values[f.name] = pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult"))
+        def from_age(x: pl.Expr) -> dict[str, pl.Expr]:
+            n, out = normalise_integer(x, 0, 120)
+            return {"value": pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult")),
+                    "bad": n.bad, "out": out}
+        d = b.dictionary(raw, from_age)
+        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["out"], col, f.name, "impossible-age", col, "0 to 120")
+        b.values[f.name] = d["value"]
         return
     if f.type == "date":
-        n = normalise_date(raw, cm.date_formats)
-        b.values[f.name] = n.value
+        d = b.dictionary(raw, lambda x: _parts(normalise_date(x, cm.date_formats)))
+        b.values[f.name] = d["value"]
         fmts = ", ".join(cm.date_formats) or "YYYY-MM-DD or DD/MM/YYYY"
-        b.flag(n.bad, col, f.name, "bad-date", col, fmts)
+        b.flag(d["bad"], col, f.name, "bad-date", col, fmts)
         return
     if f.type == "integer":
-        n, out = normalise_integer(raw, f.min, f.max)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "not-a-number", col, "a whole number")
-        b.flag(out, col, f.name, "impossible-age" if f.name == "age" else "out-of-range", col, f"{f.min} to {f.max}")
+        def integer(x: pl.Expr) -> dict[str, pl.Expr]:
+            n, out = normalise_integer(x, f.min, f.max)
+            return {**_parts(n), "out": out}
+        d = b.dictionary(raw, integer)
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["out"], col, f.name, "impossible-age" if f.name == "age" else "out-of-range", col,
+               f"{f.min} to {f.max}")
         return
     if f.type == "boolean":
-        n = normalise_boolean(raw, cm.values)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "unknown-code", col, "yes/no (true/false)")
+        d = b.dictionary(raw, lambda x: _parts(normalise_boolean(x, cm.values)))
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "unknown-code", col, "yes/no (true/false)")
         return
     assert f.codelist is not None
     if f.codelist.name == "country":
         lookup = dict(country_lookup())
         lookup.update(code_lookup([], cm.values))
-        n = normalise_code(raw, lookup)
-        b.values[f.name] = n.value
-        b.flag(n.bad, col, f.name, "unknown-country", col, "a country")
+        d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
+        b.values[f.name] = d["value"]
+        b.flag(d["bad"], col, f.name, "unknown-country", col, "a country")
         return
     lookup = code_lookup([(c.code, c.label) for c in f.codelist.entries], cm.values)
     expected = "one of " + ", ".join(f.codelist.codes[:12]) + (" …" if len(f.codelist.codes) > 12 else "")
     if f.type == "codes":
-        n: Normalised = normalise_codes(raw, lookup, list(f.codelist.codes), cm.separator or ";")
+        d = b.dictionary(raw, lambda x: _parts(normalise_codes(x, lookup, list(f.codelist.codes), cm.separator or ";")))
     else:
-        n = normalise_code(raw, lookup)
-    b.values[f.name] = n.value
-    b.flag(n.bad, col, f.name, "unknown-code", col, expected)
+        d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
+    b.values[f.name] = d["value"]
+    b.flag(d["bad"], col, f.name, "unknown-code", col, expected)
+
+
+def _derive_codes(frame: pl.DataFrame, dataset: Dataset, source: str, target: str, attribute: str) -> pl.Expr:
+    """Map each `;`-joined code list of `source` through its codes' `attribute` into `target`'s codes."""
+    src, dst = dataset.field(source).codelist, dataset.field(target).codelist
+    assert src is not None and dst is not None
+    rank = {c: i for i, c in enumerate(dst.codes)}
+    table: dict[str, str | None] = {}
+    for value in frame[source].drop_nulls().unique().to_list():
+        out: set[str] = set()
+        for code in filter(None, value.split(";")):
+            found = src.entry(code).extra.get(attribute) if code in src else None
+            out.update([found] if isinstance(found, str) else (found or []))
+        table[value] = ";".join(sorted((c for c in out if c in rank), key=rank.__getitem__))
+    return pl.col(source).replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def _parts(n: Normalised) -> dict[str, pl.Expr]:
+    return {"value": n.value, "bad": n.bad}
+
+
+_FLAG_TRUE = ("1", "true", "yes", "1.0")
+_FLAG_FALSE = ("0", "false", "no", "0.0")
+
+
+def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Turn 0/1 flag columns into multi-valued fields (rule in `ctdc.ingest.mapping`); return how rows encoded them."""
+    stats: dict[str, dict[str, int]] = {}
+    for group in spec.flags:
+        f = dataset.field(group.field)
+        present = [(c, code) for src, code in group.columns.items() if (c := _resolve(frame, src))]
+        if not present or f.codelist is None:
+            continue
+        rank = {code: i for i, code in enumerate(f.codelist.codes)}
+        lowered = {c: pl.col(c).str.to_lowercase() for c, _ in present}
+        for c, _ in present:
+            bad = pl.col(c).is_not_null() & ~lowered[c].is_in([*_FLAG_TRUE, *_FLAG_FALSE])
+            b.flag(bad, c, f.name, "unknown-code", c, "1, 0 or empty")
+        ordered = sorted(((c, code) for c, code in present if code), key=lambda t: rank[t[1]])
+        codes = pl.concat_str([pl.when(lowered[c].is_in(_FLAG_TRUE)).then(pl.lit(code)) for c, code in ordered],
+                              separator=";", ignore_nulls=True) if ordered else pl.lit("")
+        recorded = pl.any_horizontal([pl.col(c).is_not_null() for c, _ in present])
+        any_zero = pl.any_horizontal([lowered[c].is_in(_FLAG_FALSE) for c, _ in present]).fill_null(False)
+        text_col = _resolve(frame, group.text) if group.text else None
+        text_codes = None
+        if text_col:
+            lookup = code_lookup([(e.code, e.label) for e in f.codelist.entries], group.text_values)
+            parsed = normalise_codes(pl.col(text_col), lookup, list(f.codelist.codes), ";")
+            text_codes = parsed.value
+            # Only a text that names values, compared with recorded flags: "Not specified" maps to nothing.
+            disagree = recorded & pl.col(text_col).is_not_null() & (parsed.value.fill_null("") != codes.fill_null(""))
+            b.flag(disagree, text_col, f.name, "flags-text-disagree", text_col,
+                   "flags: " + ", ".join(c.removeprefix(_SRC) for c, _ in present[:3]) + " …", severity="warning")
+        # A "not specified" flag with no other flag set says "unknown", not "none".
+        unspecified = [lowered[c].is_in(_FLAG_TRUE) for c, code in present if code is None]
+        unknown_only = pl.any_horizontal(unspecified).fill_null(False) & (codes.fill_null("") == "") \
+            if unspecified else pl.lit(False)
+        flag_value = pl.when(recorded & ~unknown_only).then(codes)
+        existing = b.values.get(f.name)
+        fallback = [e for e in (text_codes, existing) if e is not None]
+        b.values[f.name] = pl.coalesce([flag_value, *fallback]) if fallback else flag_value
+        counts = b.frame.select(
+            zero_one=(recorded & any_zero).sum(), one_empty=(recorded & ~any_zero).sum(), not_recorded=(~recorded).sum(),
+        ).row(0, named=True)
+        stats[f.name] = {"rule": "any flag set -> recorded, empty = no; all empty -> not recorded", **counts}
+    return stats
 
 
 def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, key: bytes) -> pl.Series:
     """HMAC-SHA256 of normalised name, birth date and citizenship; null unless name and birth date are known.
 
+    Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
+    Names are folded (case, accents, punctuation) and their tokens sorted, because sources order them
+    differently ("DUPONT Marie" vs "Marie Dupont").
+
     >>> import polars as pl, datetime as dt
     >>> a = identity_hash(pl.Series(["DUPONT Marie"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
-    >>> b = identity_hash(pl.Series(["Marie Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
+    >>> b = identity_hash(pl.Series(["Marie  Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
     >>> a[0] == b[0] and len(a[0]) == 64
     True
-
-    Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
     """
-    out = []
-    for name, born, cit in zip(names.to_list(), births.to_list(), citizenship.to_list(), strict=True):
-        if not name or born is None:
+    frame = pl.DataFrame({"n": names, "b": births, "c": citizenship})
+    folded = frame.select(
+        pl.when(pl.col("b").is_not_null()).then(
+            pl.col("n").str.normalize("NFKD").str.replace_all(r"[^\x00-\x7F]", "").str.to_lowercase()
+            .str.replace_all(r"[^a-z0-9\s]", "")),
+        pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]),
+    )
+    # Token sorting and the MAC run in one plain loop: polars' list sort is slower than this for short lists.
+    # The HMAC key schedule is computed once and copied per row.
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    out: list[str | None] = []
+    for name, rest in folded.iter_rows():
+        tokens = name.split() if name else None
+        if not tokens:
             out.append(None)
             continue
-        # Token order differs between sources ("DUPONT Marie" vs "Marie Dupont"): sort the folded tokens.
-        tokens = sorted(t for t in (normalise_key(part) for part in name.split()) if t)
-        msg = f"{' '.join(tokens)}|{born.isoformat()}|{cit or ''}".encode()
-        out.append(hmac.new(key, msg, hashlib.sha256).hexdigest())
+        h = base.copy()
+        h.update((" ".join(sorted(tokens)) + rest).encode())
+        out.append(h.hexdigest())
     return pl.Series("identity_hash", out, dtype=pl.String)
 
 
@@ -173,7 +293,13 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     mapping's own `constants` win over them.
     """
     dataset = load_standard().dataset(spec.dataset)
-    read = read_table(Path(path), spec.reader)
+    wanted = _wanted(spec)
+
+    def select(header: list[str]) -> list[str]:
+        found = {c for w in wanted if (c := _resolve(header, w, prefix=""))}
+        return [c for c in header if c in found]
+
+    read = read_table(Path(path), spec.reader, select)
     # Source columns live under a prefix so typed fields never overwrite a raw column of the same name.
     frame = read.frame.rename({c: _SRC + c for c in read.frame.columns})
     rows_read = frame.height
@@ -190,10 +316,15 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         by_field[cm.field][0].append(actual)
         by_field[cm.field][1].append(cm)
     column_field = {c: fld for fld, (cols, _maps) in by_field.items() for c in cols}
+    for group in spec.flags:
+        for src in (*group.columns, *([group.text] if group.text else [])):
+            if actual := _resolve(frame, src):
+                used.add(actual)
+                column_field[actual] = group.field
     rid_col = next((c for c in (_resolve(frame, r) for r in spec.record_id) if c), None)
     if rid_col:
         used.add(rid_col)
-    ignored = [c.removeprefix(_SRC) for c in frame.columns if c not in used]
+    ignored = [c for c in (read.header or []) if _SRC + c not in used]
     rid_name = rid_col.removeprefix(_SRC) if rid_col else None
     if not by_field:
         raise IngestError(
@@ -217,6 +348,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     for f in dataset.fields:
         if f.name in by_field:
             _field_value(b, f, *by_field[f.name])
+    flag_stats = _flag_groups(b, spec, dataset, frame)
     typed = b.frame.with_columns(**{name: expr for name, expr in b.values.items()})
 
     # Derived fields, each only when the file does not give it directly.
@@ -243,6 +375,12 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         b.flag(impossible, col, "age", "impossible-age", col, f"{age_field.min} to {age_field.max} years")
         typed = b.frame.with_columns(pl.when(impossible.fill_null(False)).then(None).otherwise(pl.col("age")).alias("age"))
     more: dict[str, pl.Expr] = {}
+    if "age_at_exploitation" in typed.columns and "majority_status_at_exploitation" not in by_field:
+        at = pl.col("age_at_exploitation")
+        more["majority_status_at_exploitation"] = pl.when(at < 18).then(pl.lit("minor")).when(at >= 18).then(pl.lit("adult"))
+    for target, (source, attribute) in DERIVED_CODES.items():
+        if source in typed.columns and target not in typed.columns and target in dataset.field_names:
+            more[target] = _derive_codes(typed, dataset, source, target, attribute)
     if "age" in typed.columns and "age_band" not in by_field:
         more["age_band"] = age_band(pl.col("age"))
     if "age" in typed.columns and "majority_status" not in by_field:
@@ -251,11 +389,19 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     constants = {**(defaults or {}), **spec.constants}
     typed = typed.with_columns(
         **{k: pl.lit(v) for k, v in constants.items() if k not in by_field and k in dataset.field_names})
+    if "age_band" in by_field and "majority_status" in by_field:
+        minor_band = pl.col("age_band").is_in(["0-8", "9-17"])
+        clash = (minor_band != (pl.col("majority_status") == "minor")) & pl.col("age_band").is_not_null() \
+            & pl.col("majority_status").is_not_null()
+        b.frame = typed
+        col = by_field["majority_status"][0][0]
+        b.flag(clash, col, "majority_status", "inconsistent-majority", col, "0-8 and 9-17 are minors")
+        typed = b.frame
     reg_field = dataset.field("registration_year")
     year_col = (by_field.get("registration_year") or by_field["registration_date"])[0][0]
     b.frame = typed
     # Missing only when no other problem already explains the empty year (a bad date, say).
-    explained = [pl.col(n) for n, _c, fld, *_ in b.flags if fld in ("registration_year", "registration_date")]
+    explained = [pl.col(n) for n, _c, fld, *_rest in b.flags if fld in ("registration_year", "registration_date")]
     b.flag(pl.col("registration_year").is_null() & ~pl.any_horizontal(explained or [pl.lit(False)]),
            year_col, "registration_year", "missing-required", year_col, "")
     out_of_range = (pl.col("registration_year") < reg_field.min) | (pl.col("registration_year") > reg_field.max)
@@ -264,7 +410,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
 
     # Problems: one row per flagged cell. Values of direct identifiers are never copied.
     parts = []
-    for name, column, fld, code, raw, expected in b.flags:
+    for name, column, fld, code, raw, expected, severity in b.flags:
         f = dataset.field(fld)
         hit = typed.filter(pl.col(name))
         if not hit.height:
@@ -274,7 +420,6 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         raw_field = dataset.field(column_field[raw])
         shown = (pl.lit(None, dtype=pl.String) if f.is_direct_identifier or raw_field.is_direct_identifier
                  or raw_field.type == "string" else pl.col(raw).str.slice(0, _MAX_ECHO))
-        severity = "error"
         part = hit.select(
             pl.col("row").cast(pl.Int64),
             pl.lit(column).alias("column"), pl.lit(fld).alias("field"), pl.lit(code).alias("code"),
@@ -326,6 +471,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         quarantined=quarantine.height, duplicates=dups.height,
     )
     assert rows_read == records.height + quarantine.height + dups.height, "intake invariant broken"
+    report.stats["flag_encodings"] = flag_stats
     info = {"format": read.format, "encoding": read.encoding, "delimiter": read.delimiter, "sheet": read.sheet,
             "record_id_column": rid_name, "mapping": spec.name, "mapping_version": spec.version_hash}
     return IngestResult(records, quarantine, report, info, ignored)

@@ -26,6 +26,10 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "impossible-age": ("Impossible age", "The age is negative or implausibly high (birth date after registration?)."),
     "missing-required": ("Missing required value", "The standard requires this field on every record."),
     "duplicate-record-id": ("Duplicate record id", "An earlier row of the same file has the same record id."),
+    "inconsistent-majority": ("Inconsistent majority status",
+                              "The age band and the majority status contradict each other (a 9-17 band is a minor)."),
+    "flags-text-disagree": ("Flags and text disagree",
+                            "The text column lists other values than the flag columns set; the flags were used."),
 }
 PROBLEM_SCHEMA = {
     "row": pl.Int64, "column": pl.String, "field": pl.String, "code": pl.String, "severity": pl.String,

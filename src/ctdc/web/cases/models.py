@@ -4,9 +4,15 @@ Direct identifiers never reach these tables (the intake pipeline drops them); on
 to flag the same person registered by two organisations.
 """
 
+import uuid
+
 from django.db import models
 
 from ctdc.web.accounts.models import Organisation
+
+
+def _new_victim_id() -> str:
+    return uuid.uuid4().hex
 
 
 class Victim(models.Model):
@@ -35,6 +41,18 @@ class Victim(models.Model):
     is_abduction = models.BooleanField(null=True, blank=True)
     recruiter_relations = models.CharField(max_length=255, null=True, blank=True)
     trafficking_duration = models.CharField(max_length=16, null=True, blank=True)
+    # Added with standard 0.2.0.
+    victim_id = models.CharField(max_length=32, unique=True, default=_new_victim_id,
+                                 help_text="Random key for links (perpetrators, journeys); never released as is.")
+    trafficking_status = models.CharField(max_length=48, null=True, blank=True)
+    trafficking_status_decided_by = models.CharField(max_length=48, null=True, blank=True)
+    age_at_exploitation = models.PositiveSmallIntegerField(null=True, blank=True)
+    majority_status_at_entry = models.CharField(max_length=8, null=True, blank=True)
+    labour_sectors_isic = models.CharField(max_length=255, null=True, blank=True)
+    means_of_control_groups = models.CharField(max_length=255, null=True, blank=True)
+    recruitment_methods = models.CharField(max_length=512, null=True, blank=True)
+    recruitment_platforms = models.CharField(max_length=512, null=True, blank=True)
+    exploitation_platforms = models.CharField(max_length=512, null=True, blank=True)
 
     class Meta:
         constraints = [

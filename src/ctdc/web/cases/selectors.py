@@ -13,8 +13,9 @@ def victims_frame() -> pl.DataFrame:
 
     One SELECT, so the frame is a consistent snapshot even while submissions are being approved.
     """
-    fields = [f.name for f in load_standard().dataset("victims").stored_fields]
+    types = {"integer": pl.Int64, "boolean": pl.Boolean}
+    stored = load_standard().dataset("victims").stored_fields
+    fields = [f.name for f in stored]
     rows = list(Victim.objects.order_by("pk").values_list(*fields))
-    schema = {f: (pl.Int64 if f in ("registration_year", "age") else pl.Boolean if f == "is_abduction" else pl.String)
-              for f in fields}
+    schema = {f.name: types.get(f.type, pl.String) for f in stored}
     return pl.DataFrame(rows, schema=schema, orient="row")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("intake/", include("ctdc.web.submissions.urls")),
     path("api/", api.urls),
+    path("codebook/", include("ctdc.web.codebook.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
@@ -89,15 +90,22 @@ def duplicate_flag_list(*, status: str = "") -> QuerySet[DuplicateFlag]:
     return flags.filter(status=status) if status else flags
 
 
-_QUALITY_SKIP = {"registration_year", "data_source"}  # always filled by the pipeline: completeness says nothing
+# Always filled by the pipeline or the repository: their completeness says nothing about the contributor's data.
+_QUALITY_SKIP = {"registration_year", "data_source", "victim_id"}
+
+
+def _filled(name: str) -> Count:
+    """Count of records with a value: text fields count only non-empty values."""
+    if isinstance(Victim._meta.get_field(name), models.CharField):
+        return Count("pk", filter=Q(**{f"{name}__isnull": False}) & ~Q(**{name: ""}))
+    return Count(name)
 
 
 def quality_for(*, organisation: Organisation) -> dict[str, Any]:
     """Completeness by field and registration year of the organisation's approved records, and its most
     frequent problems over all its submissions."""
     fields = [f for f in load_standard().dataset("victims").stored_fields if f.name not in _QUALITY_SKIP]
-    aggregates = {f.name: Count("pk", filter=Q(**{f"{f.name}__isnull": False}) & ~Q(**{f.name: ""}))
-                  if f.name not in ("age", "is_abduction") else Count(f.name) for f in fields}
+    aggregates = {f.name: _filled(f.name) for f in fields}
     rows = list(Victim.objects.filter(organisation=organisation).values("registration_year")
                 .annotate(records=Count("pk"), **aggregates).order_by("registration_year"))
     years = [{"year": r["registration_year"], "records": r["records"],

@@ -38,7 +38,8 @@ from ctdc.web.submissions.rawstore import raw_save
 from ctdc.web.submissions.selectors import mapping_latest
 
 log = logging.getLogger(__name__)
-_VICTIM_FIELDS = [f.name for f in load_standard().dataset("victims").stored_fields]
+# victim_id is the repository's own random key: set once when a record first arrives, never overwritten.
+_VICTIM_FIELDS = [f.name for f in load_standard().dataset("victims").stored_fields if f.name != "victim_id"]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ctdc.web.cases",
     "ctdc.web.releases",
     "ctdc.web.portal",
+    "ctdc.web.codebook",
 ]
 
 MIDDLEWARE = [
