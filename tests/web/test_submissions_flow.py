@@ -13,6 +13,7 @@ from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Organisation
 from ctdc.web.cases.models import Victim
 from ctdc.web.submissions.models import Submission
+from tests.conftest import DATA
 from tests.web.intake import make_people, run_worker, upload
 
 # Transactional: the worker commits as in production, and on_commit enqueues the task.
@@ -191,3 +192,17 @@ def test_a_contributor_account_made_with_the_cli_signs_in_and_sees_only_its_orga
     assert "Open Roads" in page and "Harbour Light" not in page
     assert "Duplicate flags" not in page  # a steward-only page
     assert run_cli("user", "contributor", "bo", "--org", "nobody").exit_code == 1
+
+
+@pytest.mark.parametrize("mapping", ["preset:ctdc-public", "detect"])
+def test_a_file_in_the_public_ctdc_layout_goes_through_the_web_flow(client, people, mapping):
+    client.force_login(people["open-roads"])
+    upload(client, DATA / "ctdc-public-kanon-quirks.csv", "open-roads", mapping=mapping)
+    run_worker()
+    submission = Submission.objects.get()
+    assert submission.status == "validated", submission.error
+    assert submission.mapping_name == "ctdc-public"
+    assert submission.rows_read == submission.accepted + submission.quarantined + submission.duplicates > 0
+    client.force_login(people["steward"])
+    client.post(f"/intake/submissions/{submission.pk}/approve/")
+    assert Victim.objects.filter(submission=submission).count() == submission.accepted
