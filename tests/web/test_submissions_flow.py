@@ -128,6 +128,11 @@ def test_the_report_page_filters_and_downloads_as_csv_and_frictionless_json(clie
         client.get(f"/intake/submissions/{submission.pk}/report.csv?field={field}").content.decode())))
     assert {r["field"] for r in only_field} == {field}
 
+    quarantine = list(csv.DictReader(io.StringIO(
+        client.get(f"/intake/submissions/{submission.pk}/quarantine.csv").content.decode())))
+    assert len(quarantine) == submission.quarantined and set(quarantine[0]) == {"row", "record_id", "codes"}
+    assert 'id="quarantine"' in page and quarantine[0]["record_id"] in page
+
     report = json.loads(client.get(f"/intake/submissions/{submission.pk}/report.json").content)
     assert report["valid"] is False and report["stats"]["rows_read"] == submission.rows_read
     assert report["stats"]["errors_by_rule"] == by_rule

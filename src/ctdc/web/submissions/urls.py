@@ -12,6 +12,7 @@ urlpatterns = [
     path("submissions/<int:pk>/reject/", views.submission_decide, {"decision": "reject"}, name="submission_reject"),
     path("submissions/<int:pk>/report/", views.submission_report, name="submission_report"),
     path("submissions/<int:pk>/report.csv", views.submission_report_csv, name="submission_report_csv"),
+    path("submissions/<int:pk>/quarantine.csv", views.submission_quarantine_csv, name="submission_quarantine_csv"),
     path("submissions/<int:pk>/report.json", views.submission_report_json, name="submission_report_json"),
     path("mappings/", views.mapping_list, name="mapping_list"),
     path("mappings/new/", views.mapping_edit, name="mapping_new"),

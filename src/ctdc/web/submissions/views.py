@@ -29,6 +29,7 @@ from ctdc.web.submissions.forms import (
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
 
 PAGE_SIZE = 100
+QUARANTINE_SHOWN = 50
 
 
 def _require_steward(request) -> None:
@@ -131,6 +132,7 @@ def submission_report(request, pk: int):
         "codes": [c["code"] for c in counts["by_rule"]], "fields": sorted(c["field"] for c in counts["by_field"]),
         "titles": {code: title for code, (title, _) in PROBLEM_TYPES.items()},
         "filtered_total": page.paginator.count,
+        "quarantine": submission.quarantine.all()[:QUARANTINE_SHOWN], "quarantine_shown": QUARANTINE_SHOWN,
     })
 
 
@@ -152,6 +154,19 @@ def submission_report_csv(request, pk: int):
 def _csv_safe(value):
     # A coded value echoed back could start with = + - @: prefix it so a spreadsheet never runs it as a formula.
     return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
+@login_required
+def submission_quarantine_csv(request, pk: int):
+    """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them)."""
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-quarantine.csv"'
+    writer = csv.writer(response)
+    writer.writerow(("row", "record_id", "codes"))
+    for row in submission.quarantine.order_by("row").values_list("row", "record_id", "codes"):
+        writer.writerow([_csv_safe(v) for v in row])
+    return response
 
 
 @login_required
