@@ -125,6 +125,9 @@ def test_the_data_quality_page_shows_completeness_by_year_and_frequent_problems(
     assert {"bad-date", "unknown-country", "unknown-code"} <= codes
     html = response.content.decode()
     assert 'id="completeness"' in html and 'id="frequent-problems"' in html
+    gender_row = next(f for f in quality["by_field"] if f["name"] == "gender")
+    assert gender_row["overall"] == quality["overall"][gender] and len(gender_row["cells"]) == years
+    assert f'title="{quality["years"][0]["year"]}: {gender_row["cells"][0][1]} %"' in html
 
 
 def test_the_admin_lists_organisations_and_submissions_read_only(admin_client, people, run_cli, simulated):

@@ -119,5 +119,8 @@ def quality_for(*, organisation: Organisation) -> dict[str, Any]:
                                "duplicates"))
     for s in submissions:
         s["quarantined_percent"] = round(100 * s["quarantined"] / s["rows_read"], 1)
+    by_field = [{"name": f.name, "label": f.label, "overall": overall[i],
+                 "cells": [(y["year"], y["cells"][i]) for y in years]} for i, f in enumerate(fields)]
     return {"fields": [f.label for f in fields], "field_names": [f.name for f in fields], "years": years,
+            "by_field": by_field,
             "overall": overall, "records": totals["records"], "problems": problems, "submissions": submissions}
