@@ -97,6 +97,8 @@ def test_a_contributor_sees_only_their_own_organisations_submissions(client, peo
     assert response.status_code == 200 and Submission.objects.count() == 1
     client.force_login(people["steward"])
     assert "open-roads.csv" in client.get("/intake/submissions/").content.decode()
+    assert "open-roads.csv" in client.get("/intake/submissions/?status=uploaded").content.decode()
+    assert "open-roads.csv" not in client.get("/intake/submissions/?status=validated").content.decode()
     client.logout()
     assert client.get("/intake/submissions/").status_code == 302
 

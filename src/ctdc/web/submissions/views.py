@@ -39,8 +39,12 @@ def _require_steward(request) -> None:
 
 @login_required
 def submission_list(request):
+    status = request.GET.get("status", "")
+    submissions = sel.submission_list_for(user=request.user)
+    if status in Submission.Status.values:
+        submissions = submissions.filter(status=status)
     return render(request, "submissions/list.html", {
-        "submissions": sel.submission_list_for(user=request.user)[:200],
+        "submissions": submissions[:200], "status": status, "statuses": Submission.Status.choices,
         "organisations": sel.organisation_list_for(user=request.user),
         "is_steward": sel.user_is_steward(user=request.user),
     })
