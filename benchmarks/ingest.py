@@ -44,15 +44,15 @@ def make_files(rows: int, xlsx: bool) -> dict[str, Path]:
     if xlsx and not paths["htcds-xlsx"].exists():
         import polars as pl
 
+        dates = ("cas_IncomingReferralDate", "prs_Birthdate")
         frame = ngo_frame(cases, rng, ["A Worker", "B Worker"]).with_columns(
-            pl.col("cas_IncomingReferralDate").alias("cas_IncomingReferralDate__d"),
-            pl.col("prs_Birthdate").alias("prs_Birthdate__d"))
+            *[pl.col(d).alias(d + "__d") for d in dates], *[pl.col(d).cast(pl.String) for d in dates])
         _write_ngo(paths["htcds-xlsx"], frame)
     return paths
 
 
 RUNNER = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     kind, path = sys.argv[1], sys.argv[2]
     t = time.perf_counter()
     if kind == "ctdc":
@@ -71,7 +71,9 @@ RUNNER = textwrap.dedent("""
         report = res.validate()
         rows = report.tasks[0].stats["rows"]
     seconds = time.perf_counter() - t
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    # VmHWM, not ru_maxrss: after fork+exec, ru_maxrss still carries the parent's peak on Linux.
+    hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": hwm / 1024}))
 """)
 
 

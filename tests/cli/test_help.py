@@ -40,3 +40,12 @@ def test_an_unreadable_file_exits_1_with_one_line(run_cli, db, tmp_path):
     bad.write_text("")
     result = run_cli("ingest", str(bad), "--org", "x-org", "--preset", "kobo-htcds")
     assert result.exit_code == 1 and "is empty" in result.output and "Traceback" not in result.output
+
+
+def test_suggest_mapping_prints_yaml_and_stores_nothing(run_cli, simulated, db):
+    from ctdc.web.submissions.models import Submission
+
+    folder, _ = simulated
+    result = run_cli("ingest", str(folder / "open-roads.csv"), "--suggest-mapping")
+    assert result.exit_code == 0 and "field: citizenship" in result.stdout
+    assert Submission.objects.count() == 0

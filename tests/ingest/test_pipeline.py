@@ -147,3 +147,68 @@ def test_the_preset_is_detected_from_the_header(simulated):
     assert detect_preset(folder / "open-roads.csv").name == "kobo-htcds"
     with pytest.raises(MappingError):
         detect_preset(DATA / "wrong-columns.csv")
+
+
+def test_an_export_of_the_ctdc_xlsform_maps_one_to_one(tmp_path):
+    cases = simulate_cases(300, seed=4)
+    export = cases.select(
+        pl.col("person_id").cast(pl.String).alias("_uuid"), "full_name", pl.col("birth_date").cast(pl.String),
+        pl.col("registration_date").cast(pl.String), "gender", "citizenship", "country_of_exploitation",
+        pl.col("exploitation_types").str.replace_all(";", " "), pl.col("means_of_control").str.replace_all(";", " "),
+        pl.when(pl.col("is_abduction")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("is_abduction"),
+    )
+    export.write_csv(tmp_path / "kobo-ctdc.csv")
+    result = ingest_file(tmp_path / "kobo-ctdc.csv", load_preset("kobo-ctdc"), identity_key=KEY)
+    assert result.report.flatten() == []
+    got = result.records.sort("record_id", descending=False).select("gender", "exploitation_types", "is_abduction")
+    want = cases.with_columns(pl.col("person_id").cast(pl.String)).sort("person_id").select(
+        "gender", "exploitation_types", "is_abduction")
+    assert got.equals(want)
+
+
+HTCDS_TEMPLATE = Path(__file__).resolve().parents[3] / "shared/reference/htcds/original/HTCDS Excel Spreadsheet v2.0.xlsx"
+
+
+def test_the_real_htcds_excel_template_is_recognised_and_reads_empty():
+    assert detect_preset(HTCDS_TEMPLATE).name == "htcds"
+    result = ingest_file(HTCDS_TEMPLATE, load_preset("htcds"), identity_key=KEY)
+    assert result.report.stats["rows_read"] == 0 and result.report.valid
+
+
+def test_rows_typed_into_the_real_htcds_template_ingest(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(HTCDS_TEMPLATE)
+    ws = wb.worksheets[0]
+    names = [c.value for c in ws[1]]
+    col = {name: i + 1 for i, name in enumerate(names) if name}
+    rows = [
+        {"prs_FirstName": "Ana", "prs_SecondName": "Testa", "prs_Birthdate": "1990-05-06", "prs_Gender": "Feminine",
+         "prs_Citizenship": "Philippines", "vic_TypeOfExploitation": "Forced labour; Sexual exploitation",
+         "vic_TraffickinStatusDecisionMakingOrg": "Police", "cas_IncomingReferralDate": "2021-02-03"},
+        {"prs_FirstName": "Bo", "prs_Gender": "Masculine", "prs_Citizenship": "Narnia",
+         "cas_IncomingReferralDate": "2022-03-04"},
+    ]
+    for r, values in enumerate(rows, start=3):
+        for name, value in values.items():
+            ws.cell(row=r, column=col[name], value=value)
+    path = tmp_path / "filled-template.xlsx"
+    wb.save(path)
+    result = ingest_file(path, load_preset("htcds"), identity_key=KEY)
+    assert result.report.flatten() == [(4, "prs_Citizenship", "unknown-country")]
+    row = result.records.row(0, named=True)
+    assert (row["source_row"], row["gender"], row["citizenship"], row["age"]) == (3, "female", "PH", 30)
+    assert row["exploitation_types"] == "forced_labour;sexual_exploitation"
+    assert row["trafficking_status_decided_by"] == "police"  # read through the template's misspelt column name
+
+
+def test_an_opendocument_spreadsheet_reads_like_xlsx(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["A1", "A2"], "registered": ["2019-03-04", "2020-01-01"], "gender": ["F", "M"],
+                          "citizenship": ["Philippines", "Atlantis"]})
+    frame.to_excel(tmp_path / "cases.ods", engine="odf", index=False)
+    result = ingest_file(tmp_path / "cases.ods", SMALL, identity_key=KEY)
+    assert result.read_info["format"] == "ods"
+    assert result.report.flatten() == [(3, "citizenship", "unknown-country")]
+    assert result.records["gender"].to_list() == ["female"]

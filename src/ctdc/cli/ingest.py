@@ -8,7 +8,7 @@ from ctdc.errors import CtdcError, IngestError
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--org", "org_slug", required=True, help="Slug of the contributing organisation.")
+@click.option("--org", "org_slug", help="Slug of the contributing organisation (required unless --suggest-mapping).")
 @click.option("--dataset", default="victims", show_default=True, help="Dataset type of the standard.")
 @click.option("--preset", help="Mapping preset (htcds, kobo-htcds, ...). Detected from the header when omitted.")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -17,12 +17,25 @@ from ctdc.errors import CtdcError, IngestError
 @click.option("--save-mapping", help="Also save the mapping used as the organisation's mapping NAME (new version "
                                      "if changed).")
 @click.option("--approve", is_flag=True, help="Approve straight away (steward): records enter the central repository.")
+@click.option("--suggest-mapping", is_flag=True,
+              help="Print a suggested mapping spec (YAML, with reasons) for FILE and stop; nothing is stored.")
 @json_option
-def ingest(file: Path, org_slug: str, dataset: str, preset: str | None, mapping_file: Path | None,
-           saved_mapping: str | None, save_mapping: str | None, approve: bool, as_json: bool) -> None:
+def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, mapping_file: Path | None,
+           saved_mapping: str | None, save_mapping: str | None, approve: bool, suggest_mapping: bool,
+           as_json: bool) -> None:
     """Read FILE into the harmonized store: map, normalise, validate, drop direct identifiers, quarantine bad rows."""
     if sum(bool(x) for x in (preset, mapping_file, saved_mapping)) > 1:
         raise click.UsageError("Give one of --preset, --mapping or --saved-mapping.")
+    if suggest_mapping:
+        from ctdc.ingest.suggest import suggest_mapping as suggest
+
+        try:
+            click.echo(suggest(file, dataset=dataset).yaml, nl=False)
+        except CtdcError as exc:
+            fail(exc, as_json)
+        return
+    if not org_slug:
+        raise click.UsageError("Missing option '--org'.")
     setup_django()
     from ctdc.ingest.detect import detect_preset
     from ctdc.ingest.mapping import load_mapping, load_preset, parse_mapping

@@ -158,12 +158,35 @@ def load_mapping(path: Path) -> MappingSpec:
     return parse_mapping(text, name=Path(path).name, source=str(path))
 
 
+# Presets built from the standard itself, so they follow it as it grows.
+GENERATED_PRESETS = ("kobo-ctdc",)
+
+
 def preset_names() -> list[str]:
     folder = resources.files("ctdc.ingest").joinpath("presets")
-    return sorted(p.name.removesuffix(".mapping.yml") for p in folder.iterdir() if p.name.endswith(".mapping.yml"))
+    files = [p.name.removesuffix(".mapping.yml") for p in folder.iterdir() if p.name.endswith(".mapping.yml")]
+    return sorted([*files, *GENERATED_PRESETS])
+
+
+def kobo_ctdc_text(dataset: str = "victims") -> str:
+    """Preset `kobo-ctdc`: a KoboToolbox/ODK export of the XLSForm that `ctdc codebook template --format xlsform`
+    generates. Its questions are the standard's field names and its choices the standard's codes, so the mapping
+    is the identity; select_multiple answers are space-separated."""
+    ds = load_standard().dataset(dataset)
+    lines = [f"# Generated from standard {load_standard().version}: the ctdc XLSForm's export.",
+             f"dataset: {dataset}", "reader: {format: csv}", 'record_id: ["_uuid", "_id", "meta/instanceID"]',
+             "columns:"]
+    for f in ds.fields:
+        if f.name == "victim_id":
+            continue
+        extra = ', separator: " "' if f.type == "codes" else ""
+        lines.append(f"  {f.name}: {{field: {f.name}{extra}}}")
+    return "\n".join(lines) + "\n"
 
 
 def load_preset(name: str) -> MappingSpec:
+    if name == "kobo-ctdc":
+        return parse_mapping(kobo_ctdc_text(), name=name, source=f"preset {name}")
     resource = resources.files("ctdc.ingest").joinpath("presets", f"{name}.mapping.yml")
     if not resource.is_file():
         raise MappingError(f"Unknown preset '{name}'. Known presets: {', '.join(preset_names())}.", {"preset": name})

@@ -129,7 +129,7 @@ def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, lis
     return data, encoding, delimiter, [h.strip() for h in header]
 
 
-def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None) -> ReadResult:
+def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None, limit: int | None = None) -> ReadResult:
     data, encoding, delimiter, header = _csv_setup(path, options)
     columns = select(header) if select else None
     if encoding in ("utf-8", "utf-8-sig"):
@@ -141,12 +141,12 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None)
     try:
         frame = pl.read_csv(
             io.BytesIO(payload), separator=delimiter, infer_schema=False, skip_rows=options.header_row - 1,
-            has_header=True, truncate_ragged_lines=False, quote_char='"', columns=columns,
+            has_header=True, truncate_ragged_lines=False, quote_char='"', columns=columns, n_rows=limit,
         )
     except pl.exceptions.ComputeError as exc:
         if "utf-8" in str(exc).lower() and encoding == "utf-8" and not options.encoding:
             # The first megabyte was UTF-8 but a later byte is not: the file is Windows-1252 after all.
-            return read_csv(path, ReaderOptions(**{**options.__dict__, "encoding": "cp1252"}), select)
+            return read_csv(path, ReaderOptions(**{**options.__dict__, "encoding": "cp1252"}), select, limit)
         raise IngestError(
             f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
             {"file": path.name, "delimiter": delimiter},
@@ -163,7 +163,8 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None)
                       header=header)
 
 
-def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None = None) -> ReadResult:
+def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None = None,
+                     limit: int | None = None) -> ReadResult:
     """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects."""
     try:
         reader = fastexcel.read_excel(str(path))
@@ -178,36 +179,40 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
         header = [c.name for c in reader.load_sheet(sheet, header_row=options.header_row - 1, n_rows=0).available_columns()]
         columns = select(header) if select else None
         loaded = reader.load_sheet(sheet, header_row=options.header_row - 1, skip_rows=options.skip_rows,
-                                   dtypes="string", use_columns=columns)
+                                   dtypes="string", use_columns=columns, n_rows=limit)
         frame = pl.from_arrow(loaded.to_arrow())
     except fastexcel.FastExcelError as exc:
         raise IngestError(f"{path.name}, sheet '{sheet}': no header row found at row {options.header_row} "
                           f"({str(exc).splitlines()[0]}).", {"file": path.name, "sheet": sheet}) from None
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
-    return ReadResult(frame, options.header_row + 1 + options.skip_rows, "xlsx", sheet=sheet, header=header)
+    kind = {".ods": "ods", ".xls": "xls"}.get(path.suffix.lower(), "xlsx")
+    return ReadResult(frame, options.header_row + 1 + options.skip_rows, kind, sheet=sheet, header=header)
 
 
 def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:
     """Only the column names of `path`, cheaply (for preset detection and mapping suggestions)."""
     options = options or ReaderOptions()
     path = Path(path)
-    if detect_format(path, options) == "xlsx":
+    if detect_format(path, options) in ("xlsx", "xls", "ods"):
         return read_spreadsheet(path, options, select=lambda header: header[:1]).header or []
     return _csv_setup(path, options)[3]
 
 
-def read_table(path: Path, options: ReaderOptions | None = None, select: Selector | None = None) -> ReadResult:
+def read_table(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
+               limit: int | None = None) -> ReadResult:
     """Read `path` (CSV/TSV/XLSX/ODS) as text cells. Raises `IngestError` when it cannot be read at all.
 
-    `select`, given the header, names the columns to read; the others are never parsed.
+    `select`, given the header, names the columns to read; the others are never parsed. `limit` reads only the
+    first rows (a sample).
     """
     options = options or ReaderOptions()
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"File not found: {path}", {"file": str(path)})
     fmt = detect_format(path, options)
-    result = read_spreadsheet(path, options, select) if fmt == "xlsx" else read_csv(path, options, select)
+    spreadsheet = fmt in ("xlsx", "xls", "ods")
+    result = read_spreadsheet(path, options, select, limit) if spreadsheet else read_csv(path, options, select, limit)
     frame = result.frame
     header = list(result.header or frame.columns)
     if options.notice_cell and header and (options.notice_cell is True or len(header[0]) > 40):
