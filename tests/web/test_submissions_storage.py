@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ctdc.errors import IngestError
 from ctdc.web.accounts.models import Organisation
-from ctdc.web.submissions.models import Submission
+from ctdc.web.submissions.models import SavedMapping, Submission
 from ctdc.web.submissions.rawstore import raw_open
 from ctdc.web.submissions.services import submission_reprocess
 from tests.web.intake import make_people, run_worker, upload
@@ -153,3 +153,41 @@ def test_purge_deletes_raw_files_past_the_retention_period_and_nothing_else(clie
     page = client.get(f"/intake/submissions/{old.pk}/").content.decode()
     assert "raw file was deleted" in page
     assert json.loads(run_cli("purge", "--days", "0", "--json").stdout)["submissions"] == [recent.pk]
+
+
+def test_a_mapping_suggested_from_the_kept_file_is_checked_saved_and_used(client, people, simulated):
+    # The hotline's French columns match no preset. Its contributor asks for a suggestion from the kept file,
+    # saves it unchanged, and re-processes: the file is validated with the suggested mapping.
+    folder, _ = simulated
+    client.force_login(people["lakeside-helpline"])
+    upload(client, folder / "lakeside-helpline.csv", "lakeside-helpline")
+    run_worker()
+    submission = Submission.objects.get()
+    assert submission.status == "failed"
+    assert 'id="suggest-mapping"' in client.get(f"/intake/submissions/{submission.pk}/").content.decode()
+
+    page = client.get(f"/intake/submissions/{submission.pk}/suggest-mapping/")
+    assert page.status_code == 200 and 'id="suggested-note"' in page.content.decode()
+    form = page.context["form"]
+    text = form.initial["text"]
+    assert '"Nom complet":' in text and "field: full_name" in text and "field: gender" in text
+    name = _a_simulated_name(folder / "lakeside-helpline.csv")
+    assert name not in text and name.split()[0] not in text  # the suggestion names columns, never people
+    assert SavedMapping.objects.count() == 0  # nothing stored until saved
+
+    org = Organisation.objects.get(slug="lakeside-helpline")
+    saved = client.post("/intake/mappings/new/", {"organisation": org.pk, "name": form.initial["name"], "text": text})
+    assert saved.status_code == 302 and form.initial["name"] == "lakeside-helpline"
+    client.post(f"/intake/submissions/{submission.pk}/reprocess/", {"mapping": "mapping:lakeside-helpline"})
+    run_worker()
+    submission.refresh_from_db()
+    assert submission.status == "validated", submission.error
+    assert submission.rows_read == submission.accepted + submission.quarantined + submission.duplicates > 1000
+    # The hotline's own codes (EXP-TRAV...) resemble no code: the suggestion leaves them for a person, so the
+    # report now says exactly which values to map before the next re-process.
+    stray = submission.problems.filter(code="unknown-code", column="Type d'exploitation")
+    parts = {p for v in stray.values_list("value", flat=True) for p in v.split("|")}
+    assert parts <= {"EXP-TRAV", "EXP-SEX", "EXP-MAR", "EXP-MEN", "EXP-AUT", "EXP-ZZZ"} and "EXP-TRAV" in parts
+    assert submission.problems.filter(code="bad-date").count() < 10  # the dates were understood
+    client.force_login(people["open-roads"])
+    assert client.get(f"/intake/submissions/{submission.pk}/suggest-mapping/").status_code == 404

@@ -65,6 +65,18 @@ def mapping_list_latest(*, organisation: Organisation) -> list[SavedMapping]:
     return list(seen.values())
 
 
+def mapping_suggestion_for(*, submission: Submission) -> str:
+    """A suggested mapping spec (YAML with reasons as comments) from the submission's kept raw file.
+
+    Read only: the file is decrypted into a temporary folder for the suggestion and nothing is stored. The YAML
+    names columns and echoes only values of coded columns (for their value -> code lines), as the report may."""
+    from ctdc.ingest.suggest import suggest_mapping
+    from ctdc.web.submissions.rawstore import raw_open
+
+    with raw_open(name=submission.raw_path, filename=submission.filename) as path:
+        return suggest_mapping(path, dataset=submission.dataset).yaml
+
+
 def report_problems(*, submission: Submission, code: str = "", field: str = "", severity: str = "") -> QuerySet[Problem]:
     problems = submission.problems.all()
     if code:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("submissions/<int:pk>/reprocess/", views.submission_reprocess, name="submission_reprocess"),
     path("submissions/<int:pk>/approve/", views.submission_decide, {"decision": "approve"}, name="submission_approve"),
     path("submissions/<int:pk>/reject/", views.submission_decide, {"decision": "reject"}, name="submission_reject"),
+    path("submissions/<int:pk>/suggest-mapping/", views.submission_suggest_mapping, name="submission_suggest_mapping"),
     path("submissions/<int:pk>/report/", views.submission_report, name="submission_report"),
     path("submissions/<int:pk>/report.csv", views.submission_report_csv, name="submission_report_csv"),
     path("submissions/<int:pk>/quarantine.csv", views.submission_quarantine_csv, name="submission_quarantine_csv"),

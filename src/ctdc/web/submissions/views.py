@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from ctdc.errors import CtdcError
@@ -214,6 +216,24 @@ def mapping_edit(request, pk: int | None = None):
     versions = (SavedMapping.objects.filter(organisation=current.organisation, name=current.name)
                 if current else SavedMapping.objects.none())
     return render(request, "submissions/mapping_edit.html", {"form": form, "current": current, "versions": versions})
+
+
+@login_required
+def submission_suggest_mapping(request, pk: int):
+    """The mapping editor, filled with a mapping suggested from the submission's kept raw file, to check and save."""
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    try:
+        text = sel.mapping_suggestion_for(submission=submission)
+    except CtdcError as exc:
+        messages.error(request, exc.message)
+        return redirect("submission_detail", pk=pk)
+    name = slugify(Path(submission.filename).stem)[:64] or "mapping"
+    form = MappingForm(initial={"organisation": submission.organisation, "name": name, "text": text},
+                       organisations=sel.organisation_list_for(user=request.user))
+    return render(request, "submissions/mapping_edit.html", {
+        "form": form, "current": None, "versions": SavedMapping.objects.none(), "suggested_from": submission,
+        "form_action": reverse("mapping_new"),
+    })
 
 
 @login_required
