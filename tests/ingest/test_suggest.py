@@ -46,3 +46,13 @@ def test_a_suggestion_is_a_valid_spec_that_ingests(simulated):
     text = suggest_mapping(DATA / "problems.csv").yaml
     result = ingest_file(DATA / "problems.csv", parse_mapping(text), identity_key=b"k")
     assert result.report.stats["rows_read"] == 6 and result.report.stats["accepted"] >= 1
+
+
+def test_the_separator_of_multi_valued_columns_is_suggested(simulated, tmp_path):
+    folder, _ = simulated
+    hotline = yaml.safe_load(suggest_mapping(folder / "lakeside-helpline.csv").yaml)["columns"]
+    assert hotline["Moyens de contrôle"]["separator"] == "|"
+    assert "separator" not in hotline["Secteur"]  # "Travail domestique" is one value, not two
+    (tmp_path / "kobo.csv").write_text("_uuid,means_of_control\na,threats false_promises\nb,debt_bondage\nc,threats\n")
+    kobo = yaml.safe_load(suggest_mapping(tmp_path / "kobo.csv").yaml)["columns"]
+    assert kobo["means_of_control"]["separator"] == " "

@@ -13,15 +13,19 @@ from ctdc.errors import CtdcError, IngestError
 @click.option("--preset", help="Mapping preset (htcds, kobo-htcds, ...). Detected from the header when omitted.")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Mapping spec YAML for this organisation's own format.")
+@click.option("--saved-mapping", help="Use the latest version of this organisation's saved mapping NAME.")
+@click.option("--save-mapping", help="Also save the mapping used as the organisation's mapping NAME (new version "
+                                     "if changed).")
 @click.option("--approve", is_flag=True, help="Approve straight away (steward): records enter the central repository.")
 @click.option("--suggest-mapping", is_flag=True,
               help="Print a suggested mapping spec (YAML, with reasons) for FILE and stop; nothing is stored.")
 @json_option
 def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, mapping_file: Path | None,
-           approve: bool, suggest_mapping: bool, as_json: bool) -> None:
+           saved_mapping: str | None, save_mapping: str | None, approve: bool, suggest_mapping: bool,
+           as_json: bool) -> None:
     """Read FILE into the harmonized store: map, normalise, validate, drop direct identifiers, quarantine bad rows."""
-    if preset and mapping_file:
-        raise click.UsageError("Give --preset or --mapping, not both.")
+    if sum(bool(x) for x in (preset, mapping_file, saved_mapping)) > 1:
+        raise click.UsageError("Give one of --preset, --mapping or --saved-mapping.")
     if suggest_mapping:
         from ctdc.ingest.suggest import suggest_mapping as suggest
 
@@ -34,19 +38,28 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
         raise click.UsageError("Missing option '--org'.")
     setup_django()
     from ctdc.ingest.detect import detect_preset
-    from ctdc.ingest.mapping import load_mapping, load_preset
+    from ctdc.ingest.mapping import load_mapping, load_preset, parse_mapping
     from ctdc.web.accounts.services import organisation_get
-    from ctdc.web.submissions.services import submission_approve, submission_ingest
+    from ctdc.web.submissions.selectors import mapping_latest
+    from ctdc.web.submissions.services import mapping_save, submission_approve, submission_ingest
 
     try:
         organisation = organisation_get(slug=org_slug)
     except CtdcError as exc:
         fail(exc, as_json, EXIT_USAGE)
     try:
-        spec = load_mapping(mapping_file) if mapping_file else load_preset(preset) if preset else detect_preset(file)
+        saved = None
+        if saved_mapping:
+            saved = mapping_latest(organisation=organisation, name=saved_mapping)
+            spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
+        else:
+            spec = load_mapping(mapping_file) if mapping_file else load_preset(preset) if preset else detect_preset(file)
+        if save_mapping:
+            saved, _ = mapping_save(organisation=organisation, name=save_mapping, text=spec.text)
+            spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
         if spec.dataset != dataset:
             raise IngestError(f"The mapping is for dataset '{spec.dataset}', not '{dataset}'.")
-        outcome = submission_ingest(organisation=organisation, path=file, spec=spec)
+        outcome = submission_ingest(organisation=organisation, path=file, spec=spec, saved_mapping=saved)
         if approve:
             submission_approve(submission=outcome.submission)
     except CtdcError as exc:

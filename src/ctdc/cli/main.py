@@ -15,6 +15,7 @@ from ctdc.cli.ingest import ingest
 from ctdc.cli.init import init
 from ctdc.cli.manage import manage
 from ctdc.cli.org import org
+from ctdc.cli.purge import purge
 from ctdc.cli.release import release
 from ctdc.cli.serve import serve
 from ctdc.cli.simulate import simulate
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for command in (init, serve, simulate, org, user, ingest, codebook, release, manage):
+for command in (init, serve, simulate, org, user, ingest, codebook, release, purge, manage):
     cli.add_command(command)
 
 

@@ -68,6 +68,7 @@ class Suggestion:
     score: float
     reason: str
     values: dict[str, tuple[str | None, float]] = field(default_factory=dict)
+    separator: str | None = None
 
 
 @dataclass
@@ -122,6 +123,29 @@ def _by_values(sample: pl.Series, fields: list[Field], taken: set[str]) -> tuple
     return best
 
 
+def _separator(sample: pl.Series, f: Field) -> str | None:
+    """The separator of a multi-valued column when it is not the default ';' (e.g. '|', or ' ' in Kobo).
+
+    A space separates only when the pieces match the code list better than the whole values do: labels such as
+    "Travail domestique" contain spaces too.
+    """
+    values = sample.drop_nulls()
+    if values.len() == 0:
+        return None
+    for sep in ("|", ";", ","):
+        if values.str.contains(sep, literal=True).mean() >= 0.05:
+            return None if sep == ";" else sep
+    if values.str.contains(" ", literal=True).mean() >= 0.05 and f.codelist is not None:
+        known = {normalise_key(x) for e in f.codelist.entries for x in (e.code, e.label, *e.labels.values())}
+        distinct = values.unique().to_list()
+        whole = sum(normalise_key(v) in known for v in distinct) / len(distinct)
+        pieces = [p for v in distinct for p in v.split()]
+        split = sum(normalise_key(p) in known for p in pieces) / max(len(pieces), 1)
+        if split > whole:
+            return " "
+    return None
+
+
 def _value_matches(f: Field, sample: pl.Series) -> dict[str, tuple[str | None, float]]:
     """Distinct sample values of a coded column that are not codes or labels themselves, with a best guess."""
     if f.codelist is None or f.codelist.name == "country":
@@ -131,7 +155,13 @@ def _value_matches(f: Field, sample: pl.Series) -> dict[str, tuple[str | None, f
         for text in (e.code, e.label, *e.labels.values()):
             labels[normalise_key(text)] = e.code
     out: dict[str, tuple[str | None, float]] = {}
-    parts = {p.strip() for v in sample.drop_nulls().unique().to_list() for p in v.replace("|", ";").split(";")}
+    seps = [_separator(sample, f) or ";"] if f.type == "codes" else []
+    parts: set[str] = set()
+    for v in sample.drop_nulls().unique().to_list():
+        pieces = [v]
+        for sep in seps:
+            pieces = [p for piece in pieces for p in piece.split(sep)]
+        parts.update(p.strip() for p in pieces)
     for raw in sorted(p for p in parts if p):
         key = normalise_key(raw)
         if key in labels:
@@ -192,6 +222,8 @@ def suggest_mapping(path: Path, dataset: str = "victims", reader: ReaderOptions 
         s = Suggestion(column, target, score, reason or "no match")
         if target and target != "record_id":
             s.values = _value_matches(ds.field(target), read.frame[column])
+            if ds.field(target).type == "codes":
+                s.separator = _separator(read.frame[column], ds.field(target))
         suggestions.append(s)
     record_id = next((s.column for s in suggestions if s.field == "record_id"), None)
     text = _render(dataset, read, suggestions, record_id)
@@ -226,6 +258,8 @@ def _render(dataset: str, read, suggestions: list[Suggestion], record_id: str | 
             continue
         lines.append(f"  {key}:  # {s.reason} ({s.score:.0f})")
         lines.append(f"    field: {s.field}")
+        if s.separator:
+            lines.append(f"    separator: {_quoted(s.separator)}")
         if s.values:
             lines.append("    values:")
             for raw, (code, score) in s.values.items():

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[5] / "var" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 
 
 @contextmanager

@@ -48,3 +48,20 @@ def steward_ensure(*, username: str, password: str | None = None) -> tuple[objec
     user = User.objects.create_user(username=username, password=password, is_staff=True)
     Membership.objects.create(user=user, organisation=None, role=Membership.Role.STEWARD)
     return user, password
+
+
+@transaction.atomic
+def contributor_ensure(*, username: str, organisation: Organisation, password: str | None = None) -> tuple[object, str | None]:
+    """Create a contributor account if missing and make it a member of `organisation` (idempotent).
+
+    Returns (user, password) — the password only when it was set now."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        password = password or secrets.token_urlsafe(12)
+        user = User.objects.create_user(username=username, password=password)
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    Membership.objects.get_or_create(user=user, organisation=organisation, role=Membership.Role.CONTRIBUTOR)
+    return user, password

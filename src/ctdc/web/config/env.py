@@ -30,6 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEBUG", "false", "Django debug mode. Never on in production."),
     Setting("CTDC_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names the site answers to."),
     Setting("CTDC_SUPPRESSION_K", "11", "Published counts below this threshold are suppressed (CTDC uses 11)."),
+    Setting("CTDC_UPLOAD_KEY", None, "Secret from which the key encrypting raw uploads at rest (AES-256-GCM) is "
+            "derived. When unset, generated into CTDC_DATA_DIR/upload_key. Keep it outside the upload storage; "
+            "losing it makes stored raw files unreadable (they can no longer be re-processed)."),
+    Setting("CTDC_RAW_RETENTION_DAYS", "90", "Days a raw upload is kept (encrypted) for re-processing; "
+            "`ctdc purge` deletes older raw files. Validation reports and approved records are kept."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -12,6 +12,8 @@ DEBUG = env.get_bool("DEBUG")
 SECRET_KEY = env.generated_secret("SECRET_KEY", "secret_key")
 CTDC_IDENTITY_KEY = env.generated_secret("CTDC_IDENTITY_KEY", "identity_key")
 CTDC_SUPPRESSION_K = int(env.get("CTDC_SUPPRESSION_K") or 11)
+CTDC_UPLOAD_KEY = env.generated_secret("CTDC_UPLOAD_KEY", "upload_key")
+CTDC_RAW_RETENTION_DAYS = int(env.get("CTDC_RAW_RETENTION_DAYS") or 90)
 CTDC_RELEASES_DIR = DATA_DIR / "releases"
 ALLOWED_HOSTS = [h.strip() for h in (env.get("CTDC_ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if DEBUG:
@@ -61,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ctdc.web.submissions.context_processors.intake",
             ],
         },
     },
@@ -120,4 +123,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "submission_list"
+LOGOUT_REDIRECT_URL = "home"
