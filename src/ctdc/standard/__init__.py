@@ -3,6 +3,7 @@
 NOTE: pure Python; never import Django here (tests/test_core_is_pure.py enforces it).
 """
 
-from ctdc.standard.schema import CodeList, Dataset, Field, Standard, load_standard
+from ctdc.standard.model import Code, CodeList, Dataset, Field, Standard
+from ctdc.standard.schema import load_standard
 
-__all__ = ["CodeList", "Dataset", "Field", "Standard", "load_standard"]
+__all__ = ["Code", "CodeList", "Dataset", "Field", "Standard", "load_standard"]

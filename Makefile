@@ -1,0 +1,79 @@
+# ctdc — the two commands that matter: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+DEMO_CASES ?= 20000
+DEMO_DIR := var/simulated
+export CTDC_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the lock file or pyproject changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+demo-data: install
+	$(BIN)/ctdc init
+	$(BIN)/ctdc org create lakeside-helpline --name "Lakeside Helpline (fictional)" --kind hotline
+	$(BIN)/ctdc org create harbour-light --name "Harbour Light Shelter Network (fictional)" --kind case_management
+	$(BIN)/ctdc org create open-roads --name "Open Roads Outreach (fictional)" --kind case_management
+	$(BIN)/ctdc user steward steward --password-file var/demo-steward-password.txt
+	$(BIN)/ctdc simulate --seed 2026 --cases $(DEMO_CASES) --out $(DEMO_DIR)
+	$(BIN)/ctdc ingest $(DEMO_DIR)/lakeside-helpline.csv --org lakeside-helpline --mapping $(DEMO_DIR)/lakeside-helpline.mapping.yml --approve
+	$(BIN)/ctdc ingest $(DEMO_DIR)/harbour-light.xlsx --org harbour-light --preset htcds --approve
+	$(BIN)/ctdc ingest $(DEMO_DIR)/open-roads.csv --org open-roads --preset kobo-htcds --approve
+	@# A new release only when the repository changed since the last one (re-running the demo adds nothing).
+	@if [ "$$($(BIN)/ctdc release list --json | $(BIN)/python -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "0" ]; then \
+	  $(BIN)/ctdc release build --notes "Demo release of simulated data"; else $(BIN)/ctdc release list; fi
+
+demo: demo-data
+	@echo "Steward login: http://127.0.0.1:8000/admin/  user 'steward', password in var/demo-steward-password.txt"
+	$(BIN)/ctdc serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+# Start the machine's PostgreSQL if it is down. Under CI an unreachable server fails the run.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+	  for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done; }
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL at 127.0.0.1:5432 is unreachable"; exit 1; }
+
+test-sqlite: install chromium
+	env -u DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres: install chromium
+	@if $(MAKE) -s postgres; then \
+	  DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q; \
+	elif [ "$$CI" = "true" ]; then echo "FAIL: PostgreSQL is required under CI"; exit 1; \
+	else echo "*** SKIPPED the PostgreSQL run: no server at 127.0.0.1:5432 ***"; fi
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python benchmarks/simulate.py
+
+clean:
+	rm -rf $(VENV) var/simulated var/static

@@ -1,0 +1,229 @@
+"""Read a contributor file into a table of text cells, reporting how it was read.
+
+Every cell comes back as a string (or null for an empty cell): typing happens in `normalize`, where a bad value
+becomes a reported problem instead of a silent coercion. Formula-looking cells (`=`, `+`, `-`, `@`) stay text.
+
+CSV: encoding (UTF-8, UTF-8 with BOM, then Windows-1252/Latin-1) and delimiter (`,` `;` tab `|`) are detected when
+the mapping does not fix them. XLSX/XLS/ODS: read with fastexcel (calamine); dates become ISO text.
+
+A *notice cell* (the public CTDC files put a terms-of-use sentence where the first column name should be, and
+leave that column empty on every row) is dropped when `notice_cell` is set, or detected with `auto`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from ctdc.errors import IngestError
+from ctdc.ingest.mapping import ReaderOptions
+
+# Given the file's header, the columns to read: unneeded columns (narratives, say) are never even parsed.
+Selector = Callable[[list[str]], list[str]]
+_SPREADSHEET = {".xlsx", ".xlsm", ".xls", ".ods"}
+_DELIMITERS = ",;\t|"
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    frame: pl.DataFrame
+    first_data_row: int
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header: list[str] | None = None  # every column name in the file, read or not
+
+    def row_numbers(self) -> pl.Series:
+        """1-based row numbers in the file, as a spreadsheet program shows them."""
+        return pl.int_range(self.first_data_row, self.first_data_row + self.frame.height, eager=True).alias("row")
+
+
+def detect_format(path: Path, options: ReaderOptions) -> str:
+    if options.format:
+        return options.format
+    suffix = path.suffix.lower()
+    if suffix in _SPREADSHEET:
+        return "xlsx"
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return "csv"
+    head = path.read_bytes()[:8]
+    if head.startswith(b"PK"):
+        return "xlsx"
+    return "csv"
+
+
+def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode with the given encoding, or detect: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise IngestError(f"The file is not valid {encoding}: {exc}", {"encoding": encoding}) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    for enc in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise IngestError("The file's text encoding could not be recognised.")  # latin-1 decodes anything; unreachable
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the first lines into the same, largest number of fields.
+
+    csv.Sniffer on a large sample costs most of a second; counting on 20 lines is enough and ignores quoting
+    only where a quoted field holds the delimiter on every line, which then still wins on consistency.
+
+    >>> sniff_delimiter("a;b;c\\n1;2;3\\n")
+    ';'
+    """
+    lines = [ln for ln in sample.splitlines()[:20] if ln.strip()]
+    best, best_score = ",", (0, 0)
+    for d in _DELIMITERS:
+        counts = [ln.count(d) for ln in lines]
+        if not counts or counts[0] == 0:
+            continue
+        consistent = sum(c == counts[0] for c in counts)
+        score = (consistent, counts[0])
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+_SAMPLE = 1 << 20
+
+
+def _sample_text(data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode the first megabyte to detect the encoding; a cut multi-byte character at the end is tolerated."""
+    head = data[:_SAMPLE]
+    for trim in range(4):
+        try:
+            return decode(head[: len(head) - trim] if trim else head, encoding)
+        except IngestError:
+            if encoding:
+                raise
+        except UnicodeDecodeError:
+            continue
+    return decode(head, encoding)
+
+
+def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, list[str]]:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise IngestError(f"{path.name} does not look like a text (CSV) file.", {"file": path.name})
+    sample, encoding = _sample_text(data, options.encoding)
+    if not sample.strip():
+        raise IngestError(f"{path.name} is empty: there is no header row.", {"file": path.name})
+    delimiter = options.delimiter or sniff_delimiter(sample[:65536])
+    lines = sample.splitlines()
+    header_line = lines[options.header_row - 1] if len(lines) >= options.header_row else ""
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    return data, encoding, delimiter, [h.strip() for h in header]
+
+
+def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None, limit: int | None = None) -> ReadResult:
+    data, encoding, delimiter, header = _csv_setup(path, options)
+    columns = select(header) if select else None
+    if encoding in ("utf-8", "utf-8-sig"):
+        payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    else:
+        # polars parses UTF-8 only: transcode single-byte encodings once.
+        payload = decode(data, encoding)[0].encode("utf-8")
+    del data
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(payload), separator=delimiter, infer_schema=False, skip_rows=options.header_row - 1,
+            has_header=True, truncate_ragged_lines=False, quote_char='"', columns=columns, n_rows=limit,
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() and encoding == "utf-8" and not options.encoding:
+            # The first megabyte was UTF-8 but a later byte is not: the file is Windows-1252 after all.
+            return read_csv(path, ReaderOptions(**{**options.__dict__, "encoding": "cp1252"}), select, limit)
+        raise IngestError(
+            f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
+            {"file": path.name, "delimiter": delimiter},
+        ) from None
+    except pl.exceptions.PolarsError as exc:
+        raise IngestError(
+            f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
+            {"file": path.name, "delimiter": delimiter},
+        ) from None
+    if options.skip_rows:
+        frame = frame.slice(options.skip_rows)
+    frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
+    return ReadResult(frame, options.header_row + 1 + options.skip_rows, "csv", encoding, delimiter,
+                      header=header)
+
+
+def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None = None,
+                     limit: int | None = None) -> ReadResult:
+    """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects."""
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        first = str(exc).splitlines()[0]
+        raise IngestError(f"{path.name} is not a readable spreadsheet ({first}).", {"file": path.name}) from None
+    sheet = options.sheet or reader.sheet_names[0]
+    if sheet not in reader.sheet_names:
+        raise IngestError(f"{path.name} has no sheet '{sheet}'. Sheets: {', '.join(reader.sheet_names)}.",
+                          {"file": path.name, "sheet": sheet})
+    try:
+        header = [c.name for c in reader.load_sheet(sheet, header_row=options.header_row - 1, n_rows=0).available_columns()]
+        columns = select(header) if select else None
+        loaded = reader.load_sheet(sheet, header_row=options.header_row - 1, skip_rows=options.skip_rows,
+                                   dtypes="string", use_columns=columns, n_rows=limit)
+        frame = pl.from_arrow(loaded.to_arrow())
+    except fastexcel.FastExcelError as exc:
+        raise IngestError(f"{path.name}, sheet '{sheet}': no header row found at row {options.header_row} "
+                          f"({str(exc).splitlines()[0]}).", {"file": path.name, "sheet": sheet}) from None
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
+    kind = {".ods": "ods", ".xls": "xls"}.get(path.suffix.lower(), "xlsx")
+    return ReadResult(frame, options.header_row + 1 + options.skip_rows, kind, sheet=sheet, header=header)
+
+
+def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:
+    """Only the column names of `path`, cheaply (for preset detection and mapping suggestions)."""
+    options = options or ReaderOptions()
+    path = Path(path)
+    if detect_format(path, options) in ("xlsx", "xls", "ods"):
+        return read_spreadsheet(path, options, select=lambda header: header[:1]).header or []
+    return _csv_setup(path, options)[3]
+
+
+def read_table(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
+               limit: int | None = None) -> ReadResult:
+    """Read `path` (CSV/TSV/XLSX/ODS) as text cells. Raises `IngestError` when it cannot be read at all.
+
+    `select`, given the header, names the columns to read; the others are never parsed. `limit` reads only the
+    first rows (a sample).
+    """
+    options = options or ReaderOptions()
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"File not found: {path}", {"file": str(path)})
+    fmt = detect_format(path, options)
+    spreadsheet = fmt in ("xlsx", "xls", "ods")
+    result = read_spreadsheet(path, options, select, limit) if spreadsheet else read_csv(path, options, select, limit)
+    frame = result.frame
+    header = list(result.header or frame.columns)
+    if options.notice_cell and header and (options.notice_cell is True or len(header[0]) > 40):
+        # A sentence where the first column name should be: the public CTDC files' terms-of-use notice.
+        notice = header.pop(0)
+        if notice in frame.columns and frame[notice].null_count() == frame.height:
+            frame = frame.drop(notice)
+    # Trailing rows with no value at all are padding, not records.
+    if frame.width:
+        nonempty = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x")).to_series()
+        last = nonempty.arg_true()
+        frame = frame.slice(0, int(last[-1]) + 1) if last.len() else frame.clear()
+    return ReadResult(frame, result.first_data_row, result.format, result.encoding, result.delimiter,
+                      result.sheet, header)

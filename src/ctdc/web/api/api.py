@@ -1,0 +1,77 @@
+"""The public API (django-ninja, OpenAPI at /api/openapi.json, docs at /api/docs).
+
+It reads published releases only. Every error has one shape: `{"code", "message", "extra"}`.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+
+from ctdc.errors import CtdcError
+from ctdc.web.releases.models import Release
+from ctdc.web.releases.selectors import release_latest, release_list
+
+api = NinjaAPI(title="ctdc public API", version="1", urls_namespace="api",
+               description="Protected figures from published ctdc releases. Never row-level data from the central repository.")
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    extra: dict
+
+
+class ReleaseOut(Schema):
+    dataset: str
+    version: str
+    status: str
+    method: str
+    params: dict
+    record_count: int
+    standard_version: str
+    created_at: str
+
+    @staticmethod
+    def resolve_created_at(obj: Release) -> str:
+        return obj.created_at.isoformat()
+
+
+class SummaryOut(Schema):
+    dataset: str
+    version: str
+    summary: dict
+
+
+def _error(request, status: int, code: str, message: str, extra: dict | None = None):
+    return api.create_response(request, {"code": code, "message": message, "extra": extra or {}}, status=status)
+
+
+@api.exception_handler(CtdcError)
+def _ctdc_error(request, exc: CtdcError):
+    return _error(request, 400, exc.code, exc.message, exc.extra)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "not-found", str(exc) or "Not found.")
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    return _error(request, 422, "invalid-request", "The request's parameters are not valid.", {"errors": exc.errors})
+
+
+@api.get("/v1/releases", response=list[ReleaseOut], summary="List releases, newest first")
+def releases(request, dataset: str | None = None):
+    return list(release_list(dataset=dataset))
+
+
+@api.get("/v1/releases/{dataset}/latest", response={200: SummaryOut, 404: ErrorOut},
+         summary="Headline figures and protected counts of the latest published release")
+def latest(request, dataset: str):
+    release = release_latest(dataset=dataset)
+    if release is None:
+        raise Http404(f"No published release of dataset '{dataset}'.")
+    return SummaryOut(dataset=release.dataset, version=release.version, summary=release.summary)

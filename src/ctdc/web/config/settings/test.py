@@ -1,0 +1,16 @@
+"""Test settings: the production engine named by DATABASE_URL, a throwaway data folder, a fast hasher."""
+
+import os
+import tempfile
+
+# Always a throwaway folder: tests must never write into a real var/ (the Makefile exports CTDC_DATA_DIR).
+os.environ["CTDC_DATA_DIR"] = tempfile.mkdtemp(prefix="ctdc-test-")
+
+from ctdc.web.config.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns about a missing folder)
+# Persistent connections from the live server's threads would keep the test database open and block its DROP.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

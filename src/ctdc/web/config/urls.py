@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth
+from django.urls import include, path
+
+from ctdc.web.api.api import api
+from ctdc.web.portal import views as portal
+
+urlpatterns = [
+    path("", portal.home, name="home"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("intake/", include("ctdc.web.submissions.urls")),
+    path("api/", api.urls),
+    path("codebook/", include("ctdc.web.codebook.urls")),
+    path("admin/", admin.site.urls),
+]

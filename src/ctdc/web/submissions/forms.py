@@ -1,0 +1,80 @@
+"""Forms of the intake pages. They check input only; the work is done by services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ctdc.errors import MappingError
+from ctdc.ingest.mapping import parse_mapping, preset_names
+from ctdc.standard import load_standard
+from ctdc.web.submissions.models import DuplicateFlag, SavedMapping
+
+# Dataset types the harmonized store holds (cases.Victim); others are added with their store.
+STORED_DATASETS = ("victims",)
+
+
+def mapping_choices(organisations) -> list[tuple[str, str]]:
+    choices = [("detect", "Detect from the file's columns")]
+    choices += [(f"preset:{name}", f"Preset: {name}") for name in preset_names()]
+    names = (SavedMapping.objects.filter(organisation__in=organisations).values_list("name", flat=True)
+             .distinct().order_by("name"))
+    choices += [(f"mapping:{name}", f"Saved mapping: {name} (latest version)") for name in names]
+    return choices
+
+
+class UploadForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
+    dataset = forms.ChoiceField()
+    mapping = forms.ChoiceField(help_text="How this file's columns and codes map to the standard.")
+    file = forms.FileField(help_text="CSV, TSV or XLSX. Kept only encrypted, and only for the retention period.")
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        standard = load_standard()
+        self.fields["dataset"].choices = [(n, standard.dataset(n).label) for n in STORED_DATASETS]
+        self.fields["mapping"].choices = mapping_choices(organisations)
+
+    def clean(self):
+        data = super().clean()
+        org, choice = data.get("organisation"), data.get("mapping") or ""
+        if org is not None and choice.startswith("mapping:") and not SavedMapping.objects.filter(
+                organisation=org, name=choice.partition(":")[2]).exists():
+            self.add_error("mapping", f"{org.name} has no saved mapping of that name.")
+        return data
+
+
+class ReprocessForm(forms.Form):
+    mapping = forms.ChoiceField(help_text="Re-read the kept raw file with this mapping.")
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].choices = mapping_choices([organisation])
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                           help_text="Why (kept with the decision; never write case details here).")
+
+
+class MappingForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
+    name = forms.SlugField(max_length=64, help_text="Letters, digits and hyphens, e.g. 'case-register-2024'.")
+    text = forms.CharField(label="Mapping (YAML)", strip=False, widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].replace("\r\n", "\n")
+        try:
+            parse_mapping(text, name=self.data.get("name") or "mapping", source="The mapping")
+        except MappingError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return text
+
+
+class DuplicateDecisionForm(forms.Form):
+    status = forms.ChoiceField(choices=DuplicateFlag.Status.choices)
+    note = forms.CharField(required=False, max_length=2000)

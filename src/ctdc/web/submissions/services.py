@@ -1,0 +1,337 @@
+"""Submission services: upload or ingest a contributor file, process it, approve or reject it, purge raw files.
+
+Flow: `submission_upload` (web) or `submission_ingest` (CLI) records the submission and keeps the raw file only
+encrypted (`rawstore`). `submission_process` runs the pure intake pipeline on it and stores the report, the
+quarantine and the accepted (already de-identified) records as a staged Parquet file in storage; on the web it runs
+in the background task queue (`tasks.submission_process_task`), updating `Submission.progress`.
+`submission_approve` moves the staged records into the central repository (`cases.Victim`), updating records the
+organisation submitted before, and flags records that share an identity hash with another organisation's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import NoReturn
+
+import polars as pl
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from ctdc.errors import IngestError
+from ctdc.ingest.detect import detect_preset
+from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping, preset_names
+from ctdc.ingest.pipeline import ingest_file
+from ctdc.standard import load_standard
+from ctdc.web.accounts.models import Organisation
+from ctdc.web.cases.models import Victim
+from ctdc.web.submissions.models import DuplicateFlag, Problem, QuarantinedRow, SavedMapping, Submission
+from ctdc.web.submissions.rawstore import raw_save
+from ctdc.web.submissions.selectors import mapping_latest
+
+log = logging.getLogger(__name__)
+# victim_id is the repository's own random key: set once when a record first arrives, never overwritten.
+_VICTIM_FIELDS = [f.name for f in load_standard().dataset("victims").stored_fields if f.name != "victim_id"]
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    submission: Submission
+    created: bool  # False when this exact file had been submitted before: nothing changed
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSpec, filename: str | None = None,
+                      saved_mapping: SavedMapping | None = None) -> IngestOutcome:
+    """Validate one file for `organisation` now. The same file submitted twice returns the first submission."""
+    path = Path(path)
+    digest = _sha256(path)
+    existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
+    if existing is not None:
+        return IngestOutcome(existing, created=False)
+    choice = f"mapping:{saved_mapping.name}" if saved_mapping else _preset_choice(spec)
+    submission = Submission.objects.create(
+        organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
+        size=path.stat().st_size, mapping_choice=choice,
+    )
+    with path.open("rb") as fh:
+        submission.raw_path = raw_save(name=_raw_name(submission), source=fh)
+    submission.save(update_fields=["raw_path"])
+    submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved_mapping)
+    return IngestOutcome(submission, created=True)
+
+
+def _preset_choice(spec: MappingSpec) -> str:
+    """'preset:<name>' when `spec` is a shipped preset; '' (choose again to re-process) for a mapping file."""
+    if spec.name in preset_names() and load_preset(spec.name).text == spec.text:
+        return f"preset:{spec.name}"
+    return ""
+
+
+def _raw_name(submission: Submission) -> str:
+    return f"submissions/{submission.pk}/raw.enc"
+
+
+def submission_upload(*, organisation: Organisation, upload: File, dataset: str, mapping_choice: str,
+                      user=None) -> IngestOutcome:
+    """Keep an uploaded file (encrypted) and queue its processing. The same file twice returns the first."""
+    h = hashlib.sha256()
+    for chunk in upload.chunks():
+        h.update(chunk)
+    digest = h.hexdigest()
+    existing = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
+    if existing is not None:
+        return IngestOutcome(existing, created=False)
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            organisation=organisation, dataset=dataset, filename=Path(upload.name or "upload").name[:255],
+            sha256=digest, size=upload.size or 0, mapping_choice=mapping_choice, uploaded_by=user,
+            progress_note="Waiting for a worker",
+        )
+        upload.seek(0)
+        submission.raw_path = raw_save(name=_raw_name(submission), source=upload)
+        submission.save(update_fields=["raw_path"])
+        _enqueue(submission)
+    log.info("submission %s: uploaded (organisation %s)", submission.pk, organisation.slug)
+    return IngestOutcome(submission, created=True)
+
+
+def _enqueue(submission: Submission) -> None:
+    from ctdc.web.submissions.tasks import submission_process_task
+
+    pk = submission.pk
+    transaction.on_commit(lambda: submission_process_task.enqueue(submission_id=pk))
+
+
+@transaction.atomic
+def submission_reprocess(*, submission: Submission, mapping_choice: str | None = None) -> Submission:
+    """Queue a submission again from its encrypted raw file (e.g. after a mapping change)."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status in (Submission.Status.APPROVED, Submission.Status.PROCESSING):
+        raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated, rejected or failed "
+                          "submission can be re-processed. Upload a corrected file instead.",
+                          {"submission": submission.pk, "status": submission.status})
+    if not submission.raw_path:
+        raise IngestError(f"The raw file of submission {submission.pk} was purged after the retention period; "
+                          "upload it again.", {"submission": submission.pk})
+    submission.status = Submission.Status.UPLOADED
+    submission.progress, submission.progress_note, submission.error = 0, "Waiting for a worker", ""
+    if mapping_choice:
+        submission.mapping_choice = mapping_choice
+    submission.save(update_fields=["status", "progress", "progress_note", "error", "mapping_choice"])
+    _enqueue(submission)
+    return submission
+
+
+def submission_spec(*, submission: Submission, path: Path) -> tuple[MappingSpec, SavedMapping | None]:
+    """The mapping the submission's `mapping_choice` names (a saved mapping's latest version, or a preset)."""
+    kind, _, name = submission.mapping_choice.partition(":")
+    if kind == "mapping":
+        saved = mapping_latest(organisation=submission.organisation, name=name)
+        return parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}"), saved
+    if kind == "preset":
+        return load_preset(name), None
+    return detect_preset(path), None
+
+
+def submission_progress_set(*, submission: Submission, percent: int, note: str) -> None:
+    # A plain UPDATE outside any transaction, so the page polling the submission sees it at once.
+    Submission.objects.filter(pk=submission.pk).update(progress=percent, progress_note=note)
+
+
+def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
+                       saved_mapping: SavedMapping | None = None) -> Submission:
+    """Run the intake pipeline on `path` for an existing submission, replacing any earlier report."""
+    submission.status = Submission.Status.PROCESSING
+    submission.mapping_name, submission.mapping_version = spec.name, spec.version_hash
+    submission.saved_mapping = saved_mapping
+    submission.progress, submission.progress_note, submission.error = 10, "Reading, mapping and validating", ""
+    submission.save(update_fields=["status", "mapping_name", "mapping_version", "saved_mapping", "progress",
+                                   "progress_note", "error"])
+    log.info("submission %s: processing (organisation %s)", submission.pk, submission.organisation.slug)
+    if spec.dataset != submission.dataset:
+        _fail(submission, f"The mapping is for dataset '{spec.dataset}', not '{submission.dataset}'.")
+    try:
+        result = ingest_file(path, spec, identity_key=settings.CTDC_IDENTITY_KEY.encode(),
+                             defaults={"data_source": submission.organisation.kind})
+    except IngestError as exc:
+        _fail(submission, exc.message)
+    submission_progress_set(submission=submission, percent=60, note="Checking other organisations' records")
+    stats = dict(result.report.stats)
+    stats["ignored_columns"] = result.ignored_columns
+    stats["possible_cross_org_duplicates"] = _cross_org_matches(submission.organisation, result.records)
+    submission_progress_set(submission=submission, percent=70, note="Storing the report and the accepted records")
+    buf = io.BytesIO()
+    result.records.write_parquet(buf)
+    name = f"submissions/{submission.pk}/accepted.parquet"
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    staged = default_storage.save(name, ContentFile(buf.getvalue()))
+    with transaction.atomic():
+        submission.problems.all().delete()
+        submission.quarantine.all().delete()
+        Problem.objects.bulk_create(
+            (Problem(submission=submission, **p) for p in result.report.problems.iter_rows(named=True)),
+            batch_size=2000,
+        )
+        QuarantinedRow.objects.bulk_create(
+            (QuarantinedRow(submission=submission, row=q["row"], record_id=q["record_id"][:128], codes=q["codes"] or "")
+             for q in result.quarantine.iter_rows(named=True)),
+            batch_size=2000,
+        )
+        submission.status = Submission.Status.VALIDATED
+        submission.rows_read = stats["rows_read"]
+        submission.accepted = stats["accepted"]
+        submission.quarantined = stats["quarantined"]
+        submission.duplicates = stats["duplicates"]
+        submission.stats = stats
+        submission.read_info = result.read_info
+        submission.staged_path = staged
+        submission.progress, submission.progress_note = 100, "Validated"
+        submission.processed_at = timezone.now()
+        submission.save()
+    log.info("submission %s: validated, %s accepted, %s quarantined, %s duplicates", submission.pk,
+             submission.accepted, submission.quarantined, submission.duplicates)
+    return submission
+
+
+def _fail(submission: Submission, message: str) -> NoReturn:
+    submission_mark_failed(submission=submission, message=message)
+    raise IngestError(message, {"submission": submission.pk})
+
+
+def submission_mark_failed(*, submission: Submission, message: str) -> Submission:
+    """Record that a file could not be processed, with a message the contributor can act on."""
+    submission.status = Submission.Status.FAILED
+    submission.error = message
+    submission.progress, submission.progress_note = 100, "Could not be read"
+    submission.processed_at = timezone.now()
+    submission.save(update_fields=["status", "error", "progress", "progress_note", "processed_at"])
+    log.info("submission %s: failed", submission.pk)
+    return submission
+
+
+def _cross_org_matches(organisation: Organisation, records: pl.DataFrame) -> int:
+    """How many of these records share a keyed identity hash with another organisation's record."""
+    hashes = [h for h in records["identity_hash"].drop_nulls().unique().to_list()]
+    found = 0
+    for start in range(0, len(hashes), 5000):
+        chunk = hashes[start:start + 5000]
+        found += (Victim.objects.filter(identity_hash__in=chunk).exclude(organisation=organisation)
+                  .values("identity_hash").distinct().count())
+    return found
+
+
+@transaction.atomic
+def submission_approve(*, submission: Submission, user=None) -> int:
+    """Move a validated submission's records into the central repository; returns how many were written."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status == Submission.Status.APPROVED:
+        return 0
+    if submission.status != Submission.Status.VALIDATED:
+        raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated submission can be approved.",
+                          {"submission": submission.pk, "status": submission.status})
+    with default_storage.open(submission.staged_path, "rb") as fh:
+        records = pl.read_parquet(io.BytesIO(fh.read()))
+    objs = [
+        Victim(organisation_id=submission.organisation_id, submission=submission,
+               mapping_version=submission.mapping_version, **row)
+        for row in records.select("record_id", "source_row", "identity_hash", *_VICTIM_FIELDS).iter_rows(named=True)
+    ]
+    Victim.objects.bulk_create(
+        objs, batch_size=2000, update_conflicts=True, unique_fields=["organisation", "record_id"],
+        update_fields=["submission", "source_row", "mapping_version", "identity_hash", *_VICTIM_FIELDS],
+    )
+    submission.status = Submission.Status.APPROVED
+    submission.decided_at, submission.decided_by = timezone.now(), user
+    submission.save(update_fields=["status", "decided_at", "decided_by"])
+    flags = _duplicate_flags_create(submission)
+    log.info("submission %s: approved, %s records, %s new cross-organisation flags", submission.pk, len(objs), flags)
+    return len(objs)
+
+
+def _duplicate_flags_create(submission: Submission) -> int:
+    """Flag each pair (this submission's record, another organisation's record) sharing an identity hash."""
+    mine = dict(Victim.objects.filter(submission=submission, identity_hash__isnull=False)
+                .values_list("pk", "identity_hash"))
+    by_hash: dict[str, list[int]] = {}
+    for pk, digest in mine.items():
+        by_hash.setdefault(digest, []).append(pk)
+    flags = []
+    hashes = list(by_hash)
+    for start in range(0, len(hashes), 5000):
+        others = (Victim.objects.filter(identity_hash__in=hashes[start:start + 5000])
+                  .exclude(organisation_id=submission.organisation_id).values_list("pk", "identity_hash"))
+        for other, digest in others:
+            for record in by_hash[digest]:
+                low, high = sorted((record, other))
+                flags.append(DuplicateFlag(record_id=low, other_id=high, identity_hash=digest, submission=submission))
+    created = DuplicateFlag.objects.bulk_create(flags, batch_size=2000, ignore_conflicts=True)
+    return len(created)
+
+
+@transaction.atomic
+def submission_reject(*, submission: Submission, user=None, note: str = "") -> Submission:
+    """A steward refuses a validated submission: nothing enters the central repository."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status != Submission.Status.VALIDATED:
+        raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated submission can be "
+                          "rejected.", {"submission": submission.pk, "status": submission.status})
+    submission.status = Submission.Status.REJECTED
+    submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), user, note
+    submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    return submission
+
+
+def submission_raw_purge(*, older_than: datetime, dry_run: bool = False) -> list[int]:
+    """Delete the encrypted raw files of submissions created before `older_than`; returns their ids."""
+    due = list(Submission.objects.filter(created_at__lt=older_than).exclude(raw_path="")
+               .exclude(status__in=[Submission.Status.UPLOADED, Submission.Status.PROCESSING])
+               .order_by("pk").values_list("pk", "raw_path"))
+    if dry_run:
+        return [pk for pk, _ in due]
+    for pk, name in due:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        Submission.objects.filter(pk=pk).update(raw_path="", raw_purged_at=timezone.now())
+        log.info("submission %s: raw upload purged", pk)
+    return [pk for pk, _ in due]
+
+
+@transaction.atomic
+def mapping_save(*, organisation: Organisation, name: str, text: str, user=None) -> tuple[SavedMapping, bool]:
+    """Save `text` as the newest version of mapping `name` (checked with parse_mapping; MappingError if bad).
+
+    Returns (version, created); saving unchanged text returns the existing version."""
+    spec = parse_mapping(text, name=name, source=f"mapping {name}")
+    existing = SavedMapping.objects.filter(organisation=organisation, name=name, version_hash=spec.version_hash).first()
+    if existing is not None:
+        return existing, False
+    return SavedMapping.objects.create(organisation=organisation, name=name, text=text,
+                                       version_hash=spec.version_hash, created_by=user), True
+
+
+@transaction.atomic
+def duplicate_flag_decide(*, flag: DuplicateFlag, status: str, user=None, note: str = "") -> DuplicateFlag:
+    """A steward's verdict on a flagged pair. It is recorded only: records are never merged."""
+    if status not in (DuplicateFlag.Status.CONFIRMED, DuplicateFlag.Status.DISMISSED, DuplicateFlag.Status.OPEN):
+        raise IngestError(f"Unknown verdict '{status}'.", {"status": status})
+    flag.status, flag.note = status, note
+    flag.decided_by, flag.decided_at = (user, timezone.now()) if status != DuplicateFlag.Status.OPEN else (None, None)
+    flag.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    return flag

@@ -1,0 +1,265 @@
+"""Contributor and steward pages of the intake: upload, progress, validation report, decisions, mappings,
+cross-organisation duplicates and data quality. Views check access through selectors and call one service."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from ctdc.errors import CtdcError
+from ctdc.ingest.report import PROBLEM_TYPES, ValidationReport, problems_frame
+from ctdc.web.submissions import selectors as sel
+from ctdc.web.submissions import services
+from ctdc.web.submissions.forms import (
+    DecisionForm,
+    DuplicateDecisionForm,
+    MappingForm,
+    ReprocessForm,
+    UploadForm,
+)
+from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
+
+PAGE_SIZE = 100
+QUARANTINE_SHOWN = 50
+
+
+def _require_steward(request) -> None:
+    if not sel.user_is_steward(user=request.user):
+        raise PermissionDenied("Only a data steward can do this.")
+
+
+@login_required
+def submission_list(request):
+    status = request.GET.get("status", "")
+    submissions = sel.submission_list_for(user=request.user)
+    if status in Submission.Status.values:
+        submissions = submissions.filter(status=status)
+    return render(request, "submissions/list.html", {
+        "submissions": submissions[:200], "status": status, "statuses": Submission.Status.choices,
+        "organisations": sel.organisation_list_for(user=request.user),
+        "is_steward": sel.user_is_steward(user=request.user),
+    })
+
+
+@login_required
+def submission_new(request):
+    organisations = sel.organisation_list_for(user=request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        outcome = services.submission_upload(organisation=d["organisation"], upload=d["file"], dataset=d["dataset"],
+                                             mapping_choice=d["mapping"], user=request.user)
+        if not outcome.created:
+            messages.info(request, "This exact file was submitted before: here is that submission.")
+        return redirect("submission_detail", pk=outcome.submission.pk)
+    return render(request, "submissions/new.html", {"form": form, "has_orgs": organisations.exists()})
+
+
+@login_required
+def submission_detail(request, pk: int):
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    return render(request, "submissions/detail.html", {
+        "submission": submission, "is_steward": sel.user_is_steward(user=request.user),
+        "reprocess_form": ReprocessForm(organisation=submission.organisation,
+                                        initial={"mapping": submission.mapping_choice}),
+        "decision_form": DecisionForm(), "counts": sel.report_counts(submission=submission),
+        "flags": submission.duplicate_flags.count(),
+    })
+
+
+@login_required
+def submission_progress(request, pk: int):
+    """Polled by static/submissions/progress.js while a submission is processed."""
+    s = sel.submission_get_for(user=request.user, pk=pk)
+    return JsonResponse({"status": s.status, "status_label": s.get_status_display(), "progress": s.progress,
+                         "note": s.progress_note, "busy": s.is_busy})
+
+
+@login_required
+@require_POST
+def submission_reprocess(request, pk: int):
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    form = ReprocessForm(request.POST, organisation=submission.organisation)
+    if not form.is_valid():
+        messages.error(request, "Choose a mapping to re-process with.")
+    else:
+        try:
+            services.submission_reprocess(submission=submission, mapping_choice=form.cleaned_data["mapping"])
+            messages.success(request, "Queued for re-processing.")
+        except CtdcError as exc:
+            messages.error(request, exc.message)
+    return redirect("submission_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def submission_decide(request, pk: int, decision: str):
+    _require_steward(request)
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        if decision == "approve":
+            written = services.submission_approve(submission=submission, user=request.user)
+            messages.success(request, f"Approved: {written} records are in the central repository.")
+        else:
+            services.submission_reject(submission=submission, user=request.user, note=note)
+            messages.success(request, "Rejected: nothing entered the central repository.")
+    except CtdcError as exc:
+        messages.error(request, exc.message)
+    return redirect("submission_detail", pk=pk)
+
+
+def _filters(request) -> dict[str, str]:
+    return {k: request.GET.get(k, "").strip()[:64] for k in ("code", "field", "severity")}
+
+
+@login_required
+def submission_report(request, pk: int):
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    filters = _filters(request)
+    problems = sel.report_problems(submission=submission, **filters)
+    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = sel.report_counts(submission=submission)
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return render(request, "submissions/report.html", {
+        "submission": submission, "page": page, "filters": filters, "counts": counts, "query": query,
+        "codes": [c["code"] for c in counts["by_rule"]], "fields": sorted(c["field"] for c in counts["by_field"]),
+        "titles": {code: title for code, (title, _) in PROBLEM_TYPES.items()},
+        "filtered_total": page.paginator.count,
+        "quarantine": submission.quarantine.all()[:QUARANTINE_SHOWN], "quarantine_shown": QUARANTINE_SHOWN,
+    })
+
+
+_CSV_COLUMNS = ("row", "column", "field", "code", "severity", "value", "message")
+
+
+@login_required
+def submission_report_csv(request, pk: int):
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-report.csv"'
+    writer = csv.writer(response)
+    writer.writerow(_CSV_COLUMNS)
+    for row in sel.report_problems(submission=submission, **_filters(request)).values_list(*_CSV_COLUMNS):
+        writer.writerow(["" if v is None else _csv_safe(v) for v in row])
+    return response
+
+
+def _csv_safe(value):
+    # A coded value echoed back could start with = + - @: prefix it so a spreadsheet never runs it as a formula.
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
+@login_required
+def submission_quarantine_csv(request, pk: int):
+    """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them)."""
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-quarantine.csv"'
+    writer = csv.writer(response)
+    writer.writerow(("row", "record_id", "codes"))
+    for row in submission.quarantine.order_by("row").values_list("row", "record_id", "codes"):
+        writer.writerow([_csv_safe(v) for v in row])
+    return response
+
+
+@login_required
+def submission_report_json(request, pk: int):
+    """The Frictionless-style report (`ValidationReport.as_dict()` shape) rebuilt from the stored problems."""
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    rows = list(sel.report_problems(submission=submission).values(*_CSV_COLUMNS))
+    stats = {k: submission.stats.get(k) for k in ("rows_read", "accepted", "quarantined", "duplicates", "errors",
+                                                  "warnings", "errors_by_rule", "problems_by_field")}
+    report = ValidationReport(valid=submission.quarantined == 0 and submission.status != Submission.Status.FAILED,
+                              stats=stats, problems=problems_frame(rows))
+    body = {"submission": submission.pk, "organisation": submission.organisation.slug, "file": submission.filename,
+            "status": submission.status, "mapping": submission.mapping_name,
+            "mapping_version": submission.mapping_version, **report.as_dict()}
+    response = HttpResponse(json.dumps(body, indent=2, default=str), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-report.json"'
+    return response
+
+
+@login_required
+def mapping_list(request):
+    organisations = sel.organisation_list_for(user=request.user)
+    return render(request, "submissions/mappings.html", {
+        "groups": [(org, sel.mapping_list_latest(organisation=org)) for org in organisations],
+    })
+
+
+@login_required
+def mapping_edit(request, pk: int | None = None):
+    organisations = sel.organisation_list_for(user=request.user)
+    current = get_object_or_404(SavedMapping, pk=pk, organisation__in=organisations) if pk else None
+    initial = {"organisation": current.organisation, "name": current.name, "text": current.text} if current else {}
+    form = MappingForm(request.POST or None, initial=initial, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        saved, created = services.mapping_save(organisation=d["organisation"], name=d["name"], text=d["text"],
+                                               user=request.user)
+        messages.success(request, f"Saved as version {saved.version_hash}." if created
+                         else f"Unchanged: this is version {saved.version_hash}.")
+        return redirect("mapping_edit", pk=saved.pk)
+    versions = (SavedMapping.objects.filter(organisation=current.organisation, name=current.name)
+                if current else SavedMapping.objects.none())
+    return render(request, "submissions/mapping_edit.html", {"form": form, "current": current, "versions": versions})
+
+
+@login_required
+def submission_suggest_mapping(request, pk: int):
+    """The mapping editor, filled with a mapping suggested from the submission's kept raw file, to check and save."""
+    submission = sel.submission_get_for(user=request.user, pk=pk)
+    try:
+        text = sel.mapping_suggestion_for(submission=submission)
+    except CtdcError as exc:
+        messages.error(request, exc.message)
+        return redirect("submission_detail", pk=pk)
+    name = slugify(Path(submission.filename).stem)[:64] or "mapping"
+    form = MappingForm(initial={"organisation": submission.organisation, "name": name, "text": text},
+                       organisations=sel.organisation_list_for(user=request.user))
+    return render(request, "submissions/mapping_edit.html", {
+        "form": form, "current": None, "versions": SavedMapping.objects.none(), "suggested_from": submission,
+        "form_action": reverse("mapping_new"),
+    })
+
+
+@login_required
+def duplicate_list(request):
+    _require_steward(request)
+    status = request.GET.get("status", DuplicateFlag.Status.OPEN)
+    page = Paginator(sel.duplicate_flag_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "submissions/duplicates.html", {"page": page, "status": status,
+                                                            "statuses": DuplicateFlag.Status.choices})
+
+
+@login_required
+@require_POST
+def duplicate_decide(request, pk: int):
+    _require_steward(request)
+    flag = get_object_or_404(DuplicateFlag, pk=pk)
+    form = DuplicateDecisionForm(request.POST)
+    if form.is_valid():
+        services.duplicate_flag_decide(flag=flag, status=form.cleaned_data["status"], user=request.user,
+                                       note=form.cleaned_data["note"])
+        messages.success(request, f"Flag {flag.pk}: {flag.get_status_display().lower()}. Nothing was merged.")
+    return redirect(reverse("duplicate_list") + f"?status={request.POST.get('back', 'open')}")
+
+
+@login_required
+def organisation_quality(request, slug: str):
+    organisation = sel.organisation_get_for(user=request.user, slug=slug)
+    return render(request, "submissions/quality.html", {"organisation": organisation,
+                                                         "quality": sel.quality_for(organisation=organisation)})

@@ -1,0 +1,64 @@
+"""The upload, progress and report pages in a real browser (Debian's Chromium via Playwright)."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from ctdc.web.submissions.models import Submission
+from tests.web.intake import PASSWORD, make_people, run_worker
+from tests.web.test_browser import SHOTS, chromium_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_contributor_uploads_a_file_watches_it_processed_and_reads_its_report(live_server, simulated):
+    folder, _ = simulated
+    make_people()
+    # The context manager lives in the test body, not a yield fixture: see tests/web/test_browser.py.
+    with chromium_page() as page:
+        try:
+            _upload_and_read_report(live_server, page, folder / "harbour-light.xlsx")
+        finally:
+            # Database work done while Playwright's sync API runs uses a connection of Playwright's greenlet
+            # context, which the test teardown never sees; left open, PostgreSQL refuses to drop the test database.
+            connections.close_all()
+
+
+def _upload_and_read_report(live_server, page, file: Path):
+    outside, console_errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/intake/submissions/new/")
+    page.fill("#id_username", "harbour-light")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/intake/submissions/new/")
+    page.select_option("#id_mapping", "preset:htcds")
+    page.set_input_files("#id_file", str(file))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "intake-upload.png"), full_page=True)
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#progress progress")
+    assert page.locator("#status").inner_text() == "Uploaded"
+    page.screenshot(path=str(SHOTS / "intake-progress.png"), full_page=True)
+
+    run_worker()  # the page polls progress.json and reloads itself when the work is done
+    page.wait_for_selector("#accepted", timeout=15_000)
+    submission = Submission.objects.get()
+    assert page.locator("#status").inner_text() == "Validated"
+    assert int(page.locator("#rows-read").inner_text()) == submission.rows_read
+    page.screenshot(path=str(SHOTS / "intake-submission.png"), full_page=True)
+
+    page.click("#report-link")
+    page.wait_for_selector("#problems")
+    total = submission.problems.count()
+    assert page.locator("#filtered-total").inner_text().startswith(f"{total} problem")
+    page.select_option("select[name=severity]", "error")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**severity=error**")
+    errors = submission.problems.filter(severity="error").count()
+    assert page.locator("#filtered-total").inner_text().startswith(f"{errors} problem")
+    page.screenshot(path=str(SHOTS / "intake-report.png"), full_page=True)
+    assert page.locator("link[rel=stylesheet]").nth(1).evaluate("l => l.sheet.cssRules.length") > 0
+    assert outside == [] and console_errors == []
