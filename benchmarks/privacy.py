@@ -221,10 +221,43 @@ def accuracy(path: str, synthetic_path: str) -> dict[str, float]:
     return {str(k): v for k, v in mae.items()}
 
 
+def fixtures_table(n: int, seed: int):
+    """The project simulator's cases (`ctdc.fixtures.population`) as a release would see them.
+
+    Direct identifiers and exact age are dropped; each multi-coded column (`a;b`) becomes one 0/1 column per
+    code, and the 16 most frequent codes are kept next to the 9 coded columns: 25 categorical columns.
+    """
+    import polars as pl
+
+    from ctdc.fixtures.population import simulate_cases
+
+    df = simulate_cases(n, seed=seed)
+    drop = ["person_id", "first_name", "last_name", "birth_date", "registration_date", "full_name", "phone",
+            "narrative", "age"]  # fmt: skip
+    df = df.drop([c for c in drop if c in df.columns]).with_columns(pl.all().cast(pl.String))
+    multi = ["exploitation_types", "labour_sectors", "sexual_exploitation_types", "means_of_control",
+             "recruiter_relations"]  # fmt: skip
+    flags = []
+    for col in multi:
+        codes = sorted({c for v in df.get_column(col).drop_nulls().to_list() for c in v.split(";") if c})
+        for code in codes:
+            flags.append(
+                pl.when(pl.col(col).is_null())
+                .then(None)
+                .otherwise(pl.col(col).str.split(";").list.contains(code).cast(pl.Int8).cast(pl.String))
+                .alias(f"{col}__{code}")
+            )
+    df = df.with_columns(flags).drop(multi)
+    flag_cols = [c for c in df.columns if "__" in c]
+    share = {c: (df.get_column(c) == "1").mean() for c in flag_cols}
+    keep = sorted(flag_cols, key=lambda c: -share[c])[:16]
+    return df.select([c for c in df.columns if "__" not in c] + keep)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=250_000)
-    parser.add_argument("--dataset", choices=["victims", "ctdc-public"], default="victims")
+    parser.add_argument("--dataset", choices=["victims", "ctdc-public", "fixtures"], default="victims")
     parser.add_argument("--skip-pacsynth", action="store_true")
     parser.add_argument("--mst-python", default=None)
     parser.add_argument("--steps", default=",".join(STEPS))

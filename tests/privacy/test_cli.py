@@ -91,3 +91,18 @@ def test_synth_exits_1_on_zero_records_and_2_on_bad_options(tmp_path):
         CliRunner().invoke(synth, [str(empty), "--method", "dp", "--delta", "2", "-o", str(out)]).exit_code
         == 2
     )
+
+
+def test_synth_charges_the_ledger_and_refuses_a_release_that_would_overspend(tmp_path, small_victims):
+    path = tmp_path / "cases.csv"
+    small_victims.write_csv(path)
+    ledger = tmp_path / "ledger.jsonl"
+    args = [str(path), "--method", "dp", "--epsilon", "3", "--length", "2", "--ledger", str(ledger),
+            "--total-epsilon", "5", "--total-delta", "1e-3"]  # fmt: skip
+    first = CliRunner().invoke(synth, [*args, "-o", str(tmp_path / "one")])
+    assert first.exit_code == 0, first.output
+    assert len(ledger.read_text().splitlines()) == 1
+    second = CliRunner().invoke(synth, [*args, "-o", str(tmp_path / "two")])
+    assert second.exit_code == 1 and "Nothing was released" in second.output
+    assert not (tmp_path / "two").exists()
+    assert len(ledger.read_text().splitlines()) == 1

@@ -1,7 +1,9 @@
 """`ctdc synth FILE --method {k-synthetic,dp} [--epsilon 4] [--delta auto] [--k 11] [--length 3] [--seed N] -o OUT`.
 
 Writes `synthetic.csv`, `aggregates.csv`, `report.html` and `report.json` into OUT_DIR.
-Exit codes: 0 written; 1 invalid data or unmet guarantee (nothing is written); 2 usage error.
+With `--ledger FILE.jsonl`, a dp release is charged to the budget ledger first and refused (exit 1, nothing
+written) when it would take the dataset above `--total-epsilon` / `--total-delta`.
+Exit codes: 0 written; 1 invalid data, unmet guarantee or budget exceeded (nothing is written); 2 usage error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import click
 
 from ctdc.errors import CtdcError
+from ctdc.privacy.ledger import Budget, JsonLinesStore, PrivacyLedger
 from ctdc.privacy.pipeline import make_synthetic_release, render_html
 from ctdc.privacy.table import read_table
 
@@ -46,6 +49,28 @@ def _delta(value: str) -> float | None:
 @click.option(
     "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory."
 )
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="dp: JSON-lines privacy-budget ledger to charge; the release is refused if it would overspend.",
+)
+@click.option(
+    "--total-epsilon",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="With --ledger: the dataset's total epsilon.",
+)
+@click.option(
+    "--total-delta",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=1e-5,
+    show_default=True,
+    help="With --ledger: the dataset's total delta.",
+)
+@click.option("--dataset", default=None, help="With --ledger: dataset name (default: the file name).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def synth(
     file: str,
@@ -57,10 +82,17 @@ def synth(
     length: int,
     seed: int,
     out_dir: str,
+    ledger_path: str | None,
+    total_epsilon: float,
+    total_delta: float,
+    dataset: str | None,
     debug: bool,
 ) -> None:
     """Write protected synthetic microdata and aggregates of FILE (CSV or Parquet) into OUT_DIR."""
     delta_value = _delta(delta)
+    ledger = None
+    if ledger_path:
+        ledger = PrivacyLedger(Budget(total_epsilon, total_delta), store=JsonLinesStore(ledger_path))
     try:
         df = read_table(file)
         release = make_synthetic_release(
@@ -72,6 +104,9 @@ def synth(
             delta=delta_value,
             length=length,
             seed=seed,
+            ledger=ledger,
+            dataset=dataset or Path(file).name,
+            purpose=f"ctdc synth --method {method} -o {out_dir}",
         )
     except CtdcError as exc:
         if debug:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +24,7 @@ from ctdc.errors import InvalidPrivacyParameter, KAnonymityNotMet
 from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.evaluate import compare_aggregates
+from ctdc.privacy.ledger import Budget, PrivacyLedger
 from ctdc.privacy.risk import assess_risk
 from ctdc.privacy.synthesis import synthesize
 from ctdc.privacy.table import EncodedTable, encode_table
@@ -59,6 +60,9 @@ def make_synthetic_release(
     length: int = 3,
     seed: int = 0,
     quasi_identifiers: list[str] | None = None,
+    ledger: PrivacyLedger | None = None,
+    dataset: str = "unnamed",
+    purpose: str = "synthetic release",
 ) -> SyntheticRelease:
     """Protect `df` by `method` and return synthetic rows (same schema), published aggregates and a report.
 
@@ -66,6 +70,8 @@ def make_synthetic_release(
     combination of length <= `length` occurs at least `k` times in `df` (checked; `KAnonymityNotMet` if not).
     dp: (`epsilon`, `delta`)-DP aggregates (delta `None` = 1/(n ln n)) and rows sampled from them. Privacy
     unit: one record. The report compares with `df` and is for data stewards only.
+    With a `ledger`, a dp release is charged to `dataset` before anything is returned; `BudgetExceeded`
+    means nothing may be released.
     """
     if length < 1:
         raise InvalidPrivacyParameter("The reporting length must be at least 1.", {"length": length})
@@ -100,6 +106,15 @@ def make_synthetic_release(
         guarantee["k_synthetic_check"] = "passed"
     else:
         guarantee["delta_rule"] = "1/(n ln n)" if delta is None else "given"
+        if ledger is not None:
+            p = published.protection
+            entry = ledger.charge(
+                dataset=dataset,
+                purpose=purpose,
+                budget=Budget(epsilon=p["epsilon_spent"], delta=p["delta"]),
+                rho=p["rho_spent"],
+            )
+            guarantee["ledger_entry"] = asdict(entry)
     qi = quasi_identifiers or list(table.columns)
     report = {
         "input": {"records": table.n, "columns": list(table.columns)},

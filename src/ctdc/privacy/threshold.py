@@ -16,7 +16,9 @@ import polars as pl
 from ctdc.errors import PrivacyError
 
 
-def protected_counts(frame: pl.DataFrame, columns: list[str], *, k: int, multi: frozenset[str] = frozenset()) -> pl.DataFrame:
+def protected_counts(
+    frame: pl.DataFrame, columns: list[str], *, k: int, multi: frozenset[str] = frozenset()
+) -> pl.DataFrame:
     """One-way counts of each column's values, suppressing counts below `k`.
 
     `multi` names `;`-joined multi-valued columns, whose values are counted separately (a victim with two
@@ -30,10 +32,18 @@ def protected_counts(frame: pl.DataFrame, columns: list[str], *, k: int, multi: 
         series = frame.select(pl.col(col).cast(pl.String))
         if col in multi:
             series = series.select(pl.col(col).str.split(";")).explode(col)
-        counts = (series.drop_nulls().group_by(col).len(name="count")
-                  .select(pl.lit(col).alias("dimension"), pl.col(col).alias("value"), pl.col("count").cast(pl.Int64)))
+        counts = (
+            series.drop_nulls()
+            .group_by(col)
+            .len(name="count")
+            .select(
+                pl.lit(col).alias("dimension"), pl.col(col).alias("value"), pl.col("count").cast(pl.Int64)
+            )
+        )
         parts.append(counts)
     if not parts:
         return pl.DataFrame(schema={"dimension": pl.String, "value": pl.String, "count": pl.Int64})
     out = pl.concat(parts)
-    return out.filter(pl.col("count") >= k).sort(["dimension", "count", "value"], descending=[False, True, False])
+    return out.filter(pl.col("count") >= k).sort(
+        ["dimension", "count", "value"], descending=[False, True, False]
+    )
