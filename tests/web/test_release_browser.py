@@ -1,29 +1,10 @@
 """The data catalogue in a real browser: Debian's Chromium driven by Playwright (never `playwright install`)."""
 
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
+
+from tests.web.browser import SHOTS, chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@contextmanager
-def chromium_page():
-    # Used inside the test body, not as a yield fixture: with Playwright's sync API alive across a fixture
-    # boundary, the test database's final flush ran on a connection that was never closed, and PostgreSQL then
-    # refused to drop the test database (tests/web/test_browser.py).
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
-        finally:
-            browser.close()
 
 
 def test_the_data_page_lists_releases_and_downloads_after_the_terms(live_server, run_cli, simulated):

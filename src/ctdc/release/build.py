@@ -23,7 +23,6 @@ Folders are never rewritten. Temporary folders are named `.tmp-<version>-*` and 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from ctdc.checksums import sha256_file
 from ctdc.errors import ReleaseError
 from ctdc.fixtures.xlsx import write_xlsx
 from ctdc.privacy.threshold import protected_counts
@@ -101,14 +101,6 @@ def next_version(existing: list[str], today: datetime) -> str:
     prefix = f"{today.year:04d}.{today.month:02d}."
     seq = [int(m.group(3)) for v in existing if (m := VERSION_RE.match(v)) and v.startswith(prefix)]
     return f"{prefix}{max(seq, default=0) + 1}"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -215,11 +207,11 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
                                                            created=created, title=title), encoding="utf-8")
         (tmp / "TERMS.md").write_text(package.TERMS, encoding="utf-8")
         (tmp / "CHANGES.md").write_text(package.changes(metadata, previous), encoding="utf-8")
-        files = {p.name: (_sha256(p), p.stat().st_size) for p in tmp.iterdir()}
+        files = {p.name: (sha256_file(p), p.stat().st_size) for p in tmp.iterdir()}
         _write_json(tmp / "datapackage.json", package.datapackage(
             dataset=dataset, version=version, title=title, created=created, micro_columns=cols, ds=ds,
             public_columns=public_columns(), files=files, description=notes or title))
-        lines = [f"{_sha256(p)}  {p.name}" for p in sorted(tmp.iterdir())]
+        lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(tmp.iterdir())]
         (tmp / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
         for p in tmp.iterdir():
             p.chmod(0o444)  # published files never change; read-only says so to anyone on the machine
@@ -257,7 +249,7 @@ def verify_release(path: Path) -> list[str]:
         target = path / name
         if not target.is_file():
             problems.append(f"{name} is missing")
-        elif _sha256(target) != digest:
+        elif sha256_file(target) != digest:
             problems.append(f"{name} does not match its checksum")
     extra = {p.name for p in path.iterdir()} - listed - {"CHECKSUMS.sha256"}
     problems.extend(f"{name} is not listed in CHECKSUMS.sha256" for name in sorted(extra))
@@ -274,7 +266,7 @@ def _verify_schemas(path: Path, descriptor: dict) -> list[str]:
         if not target.is_file():
             problems.append(f"{res['path']} (data package resource) is missing")
             continue
-        if res.get("hash") and res["hash"] != f"sha256:{_sha256(target)}":
+        if res.get("hash") and res["hash"] != f"sha256:{sha256_file(target)}":
             problems.append(f"{res['path']} does not match its data package hash")
         delimiter = res.get("dialect", {}).get("delimiter", ",")
         header = pl.read_csv(target, separator=delimiter, n_rows=0, infer_schema=False).columns
