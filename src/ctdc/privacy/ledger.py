@@ -24,7 +24,7 @@ Budget(epsilon=1.0, delta=9e-07)
 >>> ledger.charge(dataset="victims", purpose="extra table", budget=Budget(2.0, 1e-7))
 Traceback (most recent call last):
 ...
-ctdc.errors.BudgetExceeded: Dataset 'victims' has 1 of its epsilon 5 left; 'extra table' asks for 2. Nothing was released.
+ctdc.errors.BudgetExceeded: Dataset 'victims' has 1 of its epsilon 5 left; 'extra table' asks for epsilon 2. Nothing was released.
 """
 
 from __future__ import annotations
@@ -139,9 +139,12 @@ class PrivacyLedger:
                 s.delta + budget.delta > self.total.delta + _TOLERANCE
             ):
                 left = self.remaining(dataset)
+                over_delta = s.delta + budget.delta > self.total.delta + _TOLERANCE
+                asked = (f"delta {budget.delta:g} with {left.delta:g} of its delta {self.total.delta:g} left"
+                         if over_delta else f"epsilon {budget.epsilon:g}")
                 raise BudgetExceeded(
                     f"Dataset {dataset!r} has {left.epsilon:g} of its epsilon {self.total.epsilon:g} left;"
-                    f" {purpose!r} asks for {budget.epsilon:g}. Nothing was released.",
+                    f" {purpose!r} asks for {asked}. Nothing was released.",
                     {
                         "dataset": dataset,
                         "purpose": purpose,

@@ -30,7 +30,7 @@ Register another method with `register("name")` on a function of the same shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -57,6 +57,9 @@ class MethodParams:
     length: int = 3
     resolution: int = 10
     seed: int = 0
+    # Where DP releases are charged (ctdc.privacy.ledger.PrivacyLedger); None charges nothing (standalone use).
+    ledger: Any = field(default=None, compare=False)
+    purpose: str = "release"
 
     def as_dict(self, method: str) -> dict[str, Any]:
         """The parameters that matter for `method`, as recorded in metadata and the catalogue."""
@@ -181,7 +184,8 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
     qi = [c for c in ds.quasi_identifiers if c in flags.columns]
     rel = make_synthetic_release(flags, method=engine_method, k=params.k, resolution=params.resolution,
                                  epsilon=params.epsilon, delta=params.delta, length=params.length,
-                                 seed=params.seed, quasi_identifiers=qi)
+                                 seed=params.seed, quasi_identifiers=qi, ledger=params.ledger, dataset=ds.name,
+                                 purpose=params.purpose)
     micro = from_flags(as_text(rel.synthetic), text.columns, ds)
     report = dict(rel.report)
     report["guarantee"] = {**report["guarantee"], "privacy_unit": ds.privacy_unit}

@@ -33,6 +33,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CTDC_UPLOAD_KEY", None, "Secret from which the key encrypting raw uploads at rest (AES-256-GCM) is "
             "derived. When unset, generated into CTDC_DATA_DIR/upload_key. Keep it outside the upload storage; "
             "losing it makes stored raw files unreadable (they can no longer be re-processed)."),
+    Setting("CTDC_DP_EPSILON_BUDGET", "20", "Total epsilon that differentially private releases of one dataset may "
+            "spend, summed over all releases (privacy unit: one victim). A release that would exceed it is refused."),
+    Setting("CTDC_DP_DELTA_BUDGET", "1e-3", "Total delta that differentially private releases of one dataset may "
+            "spend, summed over all releases."),
     Setting("CTDC_RAW_RETENTION_DAYS", "90", "Days a raw upload is kept (encrypted) for re-processing; "
             "`ctdc purge` deletes older raw files. Validation reports and approved records are kept."),
 )

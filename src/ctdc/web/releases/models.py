@@ -86,3 +86,22 @@ class ReleaseBuild(models.Model):
 
     def __str__(self) -> str:
         return f"build {self.pk} of {self.dataset} ({self.status})"
+
+
+class PrivacyLedgerEntry(models.Model):
+    """One differentially private computation on the central repository: its budget, dataset, date, purpose.
+
+    Written through `ctdc.web.releases.ledger.DatabaseLedgerStore`; rows are never updated or deleted.
+    """
+
+    dataset = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=255)
+    epsilon = models.FloatField()
+    delta = models.FloatField()
+    rho = models.FloatField(null=True, blank=True)
+    date = models.DateTimeField()
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(epsilon__gte=0) & models.Q(delta__gte=0),
+                                              name="ledger_budget_non_negative")]

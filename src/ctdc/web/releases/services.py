@@ -20,6 +20,7 @@ from django.utils import timezone
 from ctdc.errors import CtdcError, DisclosureCheckFailed, ReleaseError
 from ctdc.release.build import build_release, next_version, read_metadata, verify_release
 from ctdc.release.methods import METHODS, MethodParams
+from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_folder, release_get, release_snapshot
 
@@ -120,7 +121,8 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         p = build.params
         built = build_release(
             frame, root=root, dataset=dataset, version=version, method=build.method,
-            params=MethodParams(k=p["k"], epsilon=p["epsilon"], length=p["length"], seed=p.get("seed", 0)),
+            params=MethodParams(k=p["k"], epsilon=p["epsilon"], length=p["length"], seed=p.get("seed", 0),
+                                ledger=repository_ledger(), purpose=f"release {dataset} {version} ({build.method})"),
             notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
             progress=lambda pct, msg: _log(build, pct, msg))
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
