@@ -43,9 +43,13 @@ demo-data: install
 	$(BIN)/ctdc ingest $(DEMO_DIR)/lakeside-helpline.csv --org lakeside-helpline --mapping $(DEMO_DIR)/lakeside-helpline.mapping.yml --approve
 	$(BIN)/ctdc ingest $(DEMO_DIR)/harbour-light.xlsx --org harbour-light --preset htcds --approve
 	$(BIN)/ctdc ingest $(DEMO_DIR)/open-roads.csv --org open-roads --preset kobo-htcds --approve
-	@# A new release only when the repository changed since the last one (re-running the demo adds nothing).
-	@if [ "$$($(BIN)/ctdc release list --json | $(BIN)/python -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "0" ]; then \
-	  $(BIN)/ctdc release build --notes "Demo release of simulated data"; else $(BIN)/ctdc release list; fi
+	@# One published release per privacy method; re-running builds only the ones still missing (adds nothing).
+	@for m in k-anonymity k-synthetic dp-synthetic; do \
+	  if $(BIN)/ctdc release list --json 2>/dev/null | $(BIN)/python -c 'import json,sys; sys.exit(0 if any(r["method"] == sys.argv[1] and r["status"] == "published" for r in json.load(sys.stdin)) else 1)' $$m; then \
+	    echo "A published $$m release exists"; \
+	  else $(BIN)/ctdc release build --method $$m --publish --notes "Demo release of simulated data ($$m)" || exit 1; fi; \
+	done
+	$(BIN)/ctdc release list
 
 demo: demo-data
 	@echo "Steward login: http://127.0.0.1:8000/admin/  user 'steward', password in var/demo-steward-password.txt"

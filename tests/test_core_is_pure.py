@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-CORE = ("ctdc.standard", "ctdc.ingest", "ctdc.privacy", "ctdc.release", "ctdc.fixtures", "ctdc.errors")
+CORE = ("ctdc.standard", "ctdc.ingest", "ctdc.privacy", "ctdc.release", "ctdc.fixtures", "ctdc.errors", "ctdc.checksums")
 
 SCRIPT = """
 import importlib, pkgutil, sys

@@ -2,7 +2,7 @@ import click
 
 from ctdc.cli.main import cli
 
-EXPECTED = {"init", "serve", "simulate", "org", "user", "ingest", "codebook", "release", "manage"}
+EXPECTED = {"init", "serve", "simulate", "org", "user", "ingest", "codebook", "risk", "synth", "release", "manage", "purge"}
 
 
 def _walk(group: click.Group, prefix: tuple[str, ...] = ()):

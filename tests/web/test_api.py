@@ -17,7 +17,7 @@ def test_the_latest_release_is_served_after_a_build(run_cli, simulated, client):
     folder, _ = simulated
     run_cli("org", "create", "open-roads", "--name", "Open Roads")
     run_cli("ingest", str(folder / "open-roads.csv"), "--org", "open-roads", "--approve")
-    assert run_cli("release", "build").exit_code == 0
+    assert run_cli("release", "build", "--publish").exit_code == 0
     body = client.get("/api/v1/releases/victims/latest").json()
     assert body["dataset"] == "victims" and body["summary"]["cases"] > 0
     listed = client.get("/api/v1/releases").json()

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from ctdc.web.submissions.models import Submission
+from tests.web.browser import SHOTS, chromium_page
 from tests.web.intake import PASSWORD, make_people, run_worker
-from tests.web.test_browser import SHOTS, chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,14 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_contributor_uploads_a_file_watches_it_processed_and_reads_its_report(live_server, simulated):
     folder, _ = simulated
     make_people()
-    # The context manager lives in the test body, not a yield fixture: see tests/web/test_browser.py.
-    with chromium_page() as page:
-        try:
-            _upload_and_read_report(live_server, page, folder / "harbour-light.xlsx")
-        finally:
-            # Database work done while Playwright's sync API runs uses a connection of Playwright's greenlet
-            # context, which the test teardown never sees; left open, PostgreSQL refuses to drop the test database.
-            connections.close_all()
+    with chromium_page() as page:  # in the test body, not a yield fixture: see tests/web/browser.py
+        _upload_and_read_report(live_server, page, folder / "harbour-light.xlsx")
 
 
 def _upload_and_read_report(live_server, page, file: Path):

@@ -17,8 +17,10 @@ from ctdc.cli.manage import manage
 from ctdc.cli.org import org
 from ctdc.cli.purge import purge
 from ctdc.cli.release import release
+from ctdc.cli.risk import risk
 from ctdc.cli.serve import serve
 from ctdc.cli.simulate import simulate
+from ctdc.cli.synth import synth
 from ctdc.cli.user import user
 from ctdc.errors import CtdcError
 
@@ -48,7 +50,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for command in (init, serve, simulate, org, user, ingest, codebook, release, purge, manage):
+for command in (init, serve, simulate, org, user, ingest, codebook, risk, synth, release, purge, manage):
     cli.add_command(command)
 
 

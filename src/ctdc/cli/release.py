@@ -3,40 +3,115 @@ import click
 from ctdc.cli.common import emit, fail, json_option, setup_django
 from ctdc.errors import CtdcError
 
+METHOD_NAMES = ["k-anonymity", "k-synthetic", "dp-synthetic"]
+
+
+def _row(r) -> dict:
+    return {"dataset": r.dataset, "version": r.version, "status": r.status, "method": r.method, "params": r.params,
+            "records": r.record_count, "input_records": r.input_count, "bytes": r.size_bytes,
+            "checks_passed": r.checks_passed, "created": r.created_at.isoformat(timespec="seconds"),
+            "withdrawn_reason": r.withdrawn_reason, "path": r.path}
+
 
 @click.group()
 def release() -> None:
-    """Versioned, protected releases."""
+    """Versioned, protected releases: build, verify, publish, withdraw, list."""
 
 
 @release.command("build")
 @click.option("--dataset", default="victims", show_default=True)
-@click.option("--k", type=click.IntRange(min=2), help="Suppress counts below k (default: CTDC_SUPPRESSION_K, 11).")
+@click.option("--method", type=click.Choice(METHOD_NAMES), default="k-anonymity", show_default=True,
+              help="Privacy method of the microdata.")
+@click.option("--k", type=click.IntRange(min=2), help="k of k-anonymity / k-synthetic and of the disclosure checks "
+              "(default: CTDC_SUPPRESSION_K, 11).")
+@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), help="dp-synthetic: privacy budget epsilon "
+              "(default 4; delta is 1/(n ln n)). Privacy unit: one victim.")
+@click.option("--length", type=click.IntRange(min=1, max=5), help="Reporting length L: combinations of up to L "
+              "values are protected and checked (default 3).")
+@click.option("--seed", type=int, help="Seed of the synthetic sampling (never of DP noise; default 0).")
 @click.option("--notes", default="", help="Release notes.")
+@click.option("--publish", is_flag=True, help="Publish at once if every disclosure check passes.")
 @json_option
-def build(dataset: str, k: int | None, notes: str, as_json: bool) -> None:
-    """Build and publish a release from the approved records of the central repository."""
+def build(dataset: str, method: str, k: int | None, epsilon: float | None, length: int | None, seed: int | None,
+          notes: str, publish: bool, as_json: bool) -> None:
+    """Build a release from the approved records of the central repository (a draft unless --publish).
+
+    Exit code 1 when the build fails or a disclosure check refuses publishing (the draft stays, with its report).
+    """
     setup_django()
     from ctdc.web.releases.services import release_build
 
     try:
-        r = release_build(dataset=dataset, k=k, notes=notes)
+        r = release_build(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed,
+                          notes=notes, publish=publish, requested_by="cli")
     except CtdcError as exc:
         fail(exc, as_json)
-    emit({"dataset": r.dataset, "version": r.version, "records": r.record_count, "path": r.path, "summary": r.summary},
-         as_json, f"Published {r.dataset} {r.version}: {r.record_count} records -> {r.path}")
+    emit({**_row(r), "summary": r.summary, "checks": r.checks}, as_json,
+         f"{'Published' if r.status == 'published' else 'Built (draft)'} {r.dataset} {r.version} ({r.method}): "
+         f"{r.record_count} rows from {r.input_count} records -> {r.path}")
+
+
+@release.command("publish")
+@click.argument("version")
+@click.option("--dataset", default="victims", show_default=True)
+@json_option
+def publish(version: str, dataset: str, as_json: bool) -> None:
+    """Publish a built release (refused if a disclosure check failed or a file does not verify)."""
+    setup_django()
+    from ctdc.web.releases.services import release_publish
+
+    try:
+        r = release_publish(dataset=dataset, version=version)
+    except CtdcError as exc:
+        fail(exc, as_json)
+    emit(_row(r), as_json, f"Published {r.dataset} {r.version}")
+
+
+@release.command("verify")
+@click.argument("version")
+@click.option("--dataset", default="victims", show_default=True)
+@json_option
+def verify(version: str, dataset: str, as_json: bool) -> None:
+    """Re-check a release's files, checksums and schemas. Exit code 1 if anything is wrong."""
+    setup_django()
+    from ctdc.web.releases.services import release_verify
+
+    try:
+        problems = release_verify(dataset=dataset, version=version)
+    except CtdcError as exc:
+        fail(exc, as_json)
+    emit({"dataset": dataset, "version": version, "ok": not problems, "problems": problems}, as_json,
+         "\n".join(problems) if problems else f"{dataset} {version}: every file matches its checksum and schema")
+    if problems:
+        raise SystemExit(1)
+
+
+@release.command("withdraw")
+@click.argument("version")
+@click.option("--reason", required=True, help="Why (shown in the catalogue), e.g. a contributor revoked data.")
+@click.option("--dataset", default="victims", show_default=True)
+@json_option
+def withdraw(version: str, reason: str, dataset: str, as_json: bool) -> None:
+    """Withdraw a release: it stays listed with the reason, its files are no longer served."""
+    setup_django()
+    from ctdc.web.releases.services import release_withdraw
+
+    try:
+        r = release_withdraw(dataset=dataset, version=version, reason=reason)
+    except CtdcError as exc:
+        fail(exc, as_json)
+    emit(_row(r), as_json, f"Withdrew {r.dataset} {r.version}: {r.withdrawn_reason}")
 
 
 @release.command("list")
 @click.option("--dataset")
 @json_option
 def list_(dataset: str | None, as_json: bool) -> None:
-    """List releases, newest first."""
+    """List releases, newest first (drafts and withdrawn ones included, with their status)."""
     setup_django()
     from ctdc.web.releases.selectors import release_list
 
-    rows = [{"dataset": r.dataset, "version": r.version, "status": r.status, "method": r.method,
-             "records": r.record_count, "created": r.created_at.isoformat(timespec="seconds")}
-            for r in release_list(dataset=dataset)]
-    emit(rows, as_json, "\n".join(f"{r['dataset']}\t{r['version']}\t{r['status']}\t{r['records']}" for r in rows)
+    rows = [_row(r) for r in release_list(dataset=dataset)]
+    emit(rows, as_json, "\n".join(f"{r['dataset']}\t{r['version']}\t{r['status']}\t{r['method']}\t{r['records']}"
+                                  + (f"\t{r['withdrawn_reason']}" if r["withdrawn_reason"] else "") for r in rows)
          or "No releases yet.")

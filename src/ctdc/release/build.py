@@ -1,39 +1,75 @@
 """Build a release folder atomically: write everything into a temporary folder, fsync, then rename into place.
 
-Layout of a release (foundation version; issue 8 adds microdata, codebook, datapackage and reports):
+Layout of a release (issue 8):
 
     <root>/<dataset>/<version>/
-        aggregates.csv       one-way protected counts: dimension, value, count (counts < k suppressed)
-        summary.json         headline figures for the portal, computed from the protected counts only
-        metadata.json        dataset, version, method, parameters, standard version, input record count, created
+        microdata.csv / .xlsx / .parquet   protected rows (method: k-anonymity, k-synthetic or dp-synthetic)
+        ctdc-public.csv      the same rows in the public CTDC k-anonymized layout (`;`, CRLF, notice cell)
+        aggregates.csv       protected counts of every combination up to length L: combination, length, count,
+                             protection
+        codebook.json        the released fields and their code lists, with the standard version
+        codebook.html        the standard's printable codebook (all dataset types) of that version
+        standard.json        the whole standard of that version (`ctdc.standard.codebook.export("json")`)
+        datapackage.json     Frictionless Tabular Data Package: the three CSV tables, schemas, sha256, sizes
+        report.json / .html  disclosure checks, record counts, privacy parameters, risk and utility (engine)
+        summary.json         headline figures for the portal (threshold-protected counts of the microdata)
+        metadata.json        dataset, version, method, parameters, standard version, counts, previous version
+        CITATION.cff         how to cite the release; TERMS.md the terms of use
+        CHANGES.md           what changed since the previous release
         CHECKSUMS.sha256     sha256 of every other file, `sha256sum -c` compatible
 
 A crash at any moment leaves either no folder or a complete one: readers never see a half-written release.
+Folders are never rewritten. Temporary folders are named `.tmp-<version>-*` and are never served or listed.
 """
-
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from ctdc.checksums import sha256_file
 from ctdc.errors import ReleaseError
+from ctdc.fixtures.xlsx import write_xlsx
 from ctdc.privacy.threshold import protected_counts
-from ctdc.standard import load_standard
+from ctdc.release import package
+from ctdc.release.checks import CheckResult, check_release
+from ctdc.release.ctdc_public import columns as public_columns
+from ctdc.release.ctdc_public import write_ctdc_public
+from ctdc.release.methods import MethodParams, as_text, get_method
+from ctdc.standard import Dataset, load_standard
+from ctdc.standard.codebook import export as export_codebook
 
 VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
-# One-way dimensions of the foundation's protected counts, in the order the portal shows them.
+# One-way dimensions of the portal's headline counts, in the order the portal shows them.
 DIMENSIONS = ("registration_year", "gender", "age_band", "majority_status", "citizenship",
               "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control", "data_source")
 MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control"})
+# The columns of a victims release, those of the public CTDC layout. Never released: `victim_id` (a surrogate key
+# that would single out every row), exact ages (the bands carry them). Not released yet (standard 0.2.0 fields,
+# to add once reviewed for disclosure risk): trafficking status and its decision body, recruitment methods,
+# online platforms, and the derived coarse fields (`labour_sectors_isic`, `means_of_control_groups`), which users
+# can derive from the codebook.
+RELEASED_FIELDS = ("registration_year", "data_source", "gender", "age_band", "majority_status",
+                   "majority_status_at_exploitation", "majority_status_at_entry", "citizenship",
+                   "country_of_exploitation", "exploitation_types", "labour_sectors", "sexual_exploitation_types",
+                   "means_of_control", "is_abduction", "recruiter_relations", "trafficking_duration")
+# Single-valued sensitive fields that the rare-combinations check also looks at.
+CHECKED_SENSITIVE = ("data_source", "is_abduction", "trafficking_duration")
+
+Progress = Callable[[int, str], None]
+
+
+def _no_progress(percent: int, message: str) -> None:
+    """Default progress callback: nothing to report to."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +79,15 @@ class BuiltRelease:
     path: Path
     summary: dict
     metadata: dict
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def checks_passed(self) -> bool:
+        return not any(c.blocks for c in self.checks)
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [c.id for c in self.checks if c.blocks]
 
 
 def next_version(existing: list[str], today: datetime) -> str:
@@ -58,14 +103,6 @@ def next_version(existing: list[str], today: datetime) -> str:
     return f"{prefix}{max(seq, default=0) + 1}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fsync_tree(folder: Path) -> None:
     for p in sorted(folder.rglob("*")):
         if p.is_file():
@@ -78,27 +115,28 @@ def _fsync_tree(folder: Path) -> None:
         os.close(fd)
 
 
-def summarise(counts: pl.DataFrame, records: int, k: int) -> dict:
-    """Headline figures from the protected counts only (never from the raw records, except the total)."""
-    def dim(name: str) -> list[dict]:
-        return counts.filter(pl.col("dimension") == name).select("value", "count").to_dicts()
-
-    return {
-        "cases": records,
-        "nationalities": len(dim("citizenship")),
-        "countries_of_exploitation": len(dim("country_of_exploitation")),
-        "k": k,
-        "note": f"Nationalities and countries are those with at least {k} cases; smaller counts are suppressed.",
-        "by_exploitation_type": dim("exploitation_types"),
-        "top_citizenships": dim("citizenship")[:10],
-        "by_registration_year": sorted(dim("registration_year"), key=lambda d: d["value"]),
-    }
+def released_columns(frame: pl.DataFrame, ds: Dataset) -> list[str]:
+    """The released fields of the dataset present in `frame`, in standard order."""
+    return [f.name for f in ds.stored_fields if f.name in frame.columns and f.name in RELEASED_FIELDS]
 
 
-def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str, k: int,
-                  notes: str = "", now: datetime | None = None) -> BuiltRelease:
-    """Compute protected counts of `frame` and write release `version` of `dataset` under `root`."""
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str, method: str = "k-anonymity",
+                  params: MethodParams | None = None, notes: str = "", now: datetime | None = None,
+                  previous: dict | None = None, inputs: dict | None = None,
+                  progress: Progress = _no_progress) -> BuiltRelease:
+    """Protect `frame` (approved records) with `method` and write release `version` of `dataset` under `root`.
+
+    `previous` is the metadata of the previous release (for CHANGES.md); `inputs` adds facts about the input
+    (e.g. `records_by_contributor_type`) to the metadata and report. The disclosure checks run on the output and
+    are returned, not raised: the caller decides whether a release may be published (`checks_passed`).
+    """
     now = now or datetime.now(UTC)
+    params = params or MethodParams()
+    run = get_method(method)
     if frame.height == 0:
         raise ReleaseError(f"No approved {dataset} records to release yet.", {"dataset": dataset})
     if not VERSION_RE.match(version):
@@ -113,34 +151,93 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
     if final.exists():
         raise ReleaseError(f"Release {dataset} {version} already exists and is never rewritten.",
                            {"dataset": dataset, "version": version})
-    columns = [c for c in DIMENSIONS if c in frame.columns]
-    counts = protected_counts(frame, columns, k=k, multi=MULTI)
-    summary = summarise(counts, frame.height, k)
+
+    # --- protect -------------------------------------------------------------------------------------------
+    cols = released_columns(frame, ds)
+    table = frame.select(cols)
+    progress(10, f"Protecting {table.height} records with {method}")
+    result = run(table, params, ds)
+    micro = result.microdata.select(cols)
+    progress(60, f"Running the disclosure checks on {micro.height} output rows")
+    checks = check_release(as_text(table), micro, quasi_identifiers=list(ds.quasi_identifiers),
+                           sensitive=list(CHECKED_SENSITIVE), k=params.k, length=params.length, method=method)
+
+    # --- describe ------------------------------------------------------------------------------------------
+    created = now.isoformat(timespec="seconds")
     metadata = {
-        "dataset": dataset, "version": version, "method": "threshold-counts", "params": {"k": k},
-        "standard_version": std.version, "records": frame.height, "created": now.isoformat(timespec="seconds"),
-        "notes": notes, "privacy_unit": ds.privacy_unit,
+        "dataset": dataset, "version": version, "method": method, "params": params.as_dict(method),
+        "standard_version": std.version, "input_records": frame.height, "records": micro.height,
+        "created": created, "notes": notes, "privacy_unit": ds.privacy_unit,
+        "previous_version": previous["version"] if previous else None, "inputs": inputs or {},
+        "checks_passed": not any(c.blocks for c in checks),
     }
+    counts = protected_counts(micro, [c for c in DIMENSIONS if c in micro.columns], k=params.k, multi=MULTI)
+    summary = package.summary(micro, counts, params.k, method)
+    title = f"ctdc {ds.label.lower()} dataset, release {version} ({method})"
+    report = {
+        "release": metadata,
+        "checks": [c.as_dict() for c in checks],
+        "records": {"input (approved, central repository)": frame.height, "output rows": micro.height,
+                    **{f"input from {k} contributors": v
+                       for k, v in (inputs or {}).get("records_by_contributor_type", {}).items()}},
+        # The engine's comparison with the input, minus the risk profile of the input itself (stewards only).
+        "engine": {k: v for k, v in result.report.items() if k != "risk_input"},
+    }
+
+    # --- write ---------------------------------------------------------------------------------------------
     (root / dataset).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root / dataset))
     try:
-        counts.write_csv(tmp / "aggregates.csv")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-        lines = [f"{_sha256(p)}  {p.name}" for p in sorted(tmp.iterdir())]
+        progress(70, "Writing microdata (CSV, XLSX, Parquet, ctdc-public)")
+        micro.write_csv(tmp / "microdata.csv")
+        micro.write_parquet(tmp / "microdata.parquet")
+        write_xlsx(tmp / "microdata.xlsx", "microdata", [cols], micro)
+        write_ctdc_public(micro, tmp / "ctdc-public.csv")
+        result.aggregates.write_csv(tmp / "aggregates.csv")
+        progress(85, "Writing codebook, data package, report, citation and terms")
+        _write_json(tmp / "codebook.json", package.codebook(ds, cols, std.version))
+        # The whole standard of this version, as the standard's own codebook exports render it.
+        export_codebook("html", tmp / "codebook.html", standard=std)
+        export_codebook("json", tmp / "standard.json", standard=std)
+        _write_json(tmp / "summary.json", summary)
+        _write_json(tmp / "metadata.json", metadata)
+        _write_json(tmp / "report.json", report)
+        (tmp / "report.html").write_text(package.report_html(report), encoding="utf-8")
+        (tmp / "CITATION.cff").write_text(package.citation(dataset=dataset, version=version, method=method,
+                                                           created=created, title=title), encoding="utf-8")
+        (tmp / "TERMS.md").write_text(package.TERMS, encoding="utf-8")
+        (tmp / "CHANGES.md").write_text(package.changes(metadata, previous), encoding="utf-8")
+        files = {p.name: (sha256_file(p), p.stat().st_size) for p in tmp.iterdir()}
+        _write_json(tmp / "datapackage.json", package.datapackage(
+            dataset=dataset, version=version, title=title, created=created, micro_columns=cols, ds=ds,
+            public_columns=public_columns(), files=files, description=notes or title))
+        lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(tmp.iterdir())]
         (tmp / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for p in tmp.iterdir():
+            p.chmod(0o444)  # published files never change; read-only says so to anyone on the machine
         tmp.chmod(0o755)
+        progress(95, "Syncing to disk and moving into place")
         _fsync_tree(tmp)
         os.rename(tmp, final)  # atomic on one filesystem; fails if `final` appeared meanwhile
         _fsync_tree(final.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuiltRelease(dataset, version, final, summary, metadata)
+    progress(100, f"Release {dataset} {version} written")
+    return BuiltRelease(dataset, version, final, summary, metadata, checks)
+
+
+def read_metadata(path: Path) -> dict | None:
+    """metadata.json of a release folder, or None when there is none."""
+    p = path / "metadata.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
 
 
 def verify_release(path: Path) -> list[str]:
-    """Problems found re-checking a release folder's checksums; empty when it is intact."""
+    """Problems found re-checking a release folder (checksums, data package hashes, CSV headers vs schemas);
+    empty when it is intact."""
+    if not path.is_dir():
+        return [f"{path} does not exist"]
     sums = path / "CHECKSUMS.sha256"
     if not sums.is_file():
         return ["CHECKSUMS.sha256 is missing"]
@@ -152,8 +249,28 @@ def verify_release(path: Path) -> list[str]:
         target = path / name
         if not target.is_file():
             problems.append(f"{name} is missing")
-        elif _sha256(target) != digest:
+        elif sha256_file(target) != digest:
             problems.append(f"{name} does not match its checksum")
     extra = {p.name for p in path.iterdir()} - listed - {"CHECKSUMS.sha256"}
     problems.extend(f"{name} is not listed in CHECKSUMS.sha256" for name in sorted(extra))
+    descriptor = path / "datapackage.json"
+    if descriptor.is_file() and "datapackage.json" not in {p.split(" ")[0] for p in problems}:
+        problems.extend(_verify_schemas(path, json.loads(descriptor.read_text(encoding="utf-8"))))
+    return problems
+
+
+def _verify_schemas(path: Path, descriptor: dict) -> list[str]:
+    problems = []
+    for res in descriptor.get("resources", []):
+        target = path / res["path"]
+        if not target.is_file():
+            problems.append(f"{res['path']} (data package resource) is missing")
+            continue
+        if res.get("hash") and res["hash"] != f"sha256:{sha256_file(target)}":
+            problems.append(f"{res['path']} does not match its data package hash")
+        delimiter = res.get("dialect", {}).get("delimiter", ",")
+        header = pl.read_csv(target, separator=delimiter, n_rows=0, infer_schema=False).columns
+        expected = [f["name"] for f in res.get("schema", {}).get("fields", [])]
+        if header != expected:
+            problems.append(f"{res['path']} header does not match its schema in datapackage.json")
     return problems

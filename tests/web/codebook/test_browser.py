@@ -5,27 +5,11 @@ yield fixture: the portal's browser test found that a sync Playwright kept alive
 a connection open that PostgreSQL then refused to drop.
 """
 
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
+
+from tests.web.browser import SHOTS, chromium_page
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
-
-
-@contextmanager
-def chromium_page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
-        finally:
-            browser.close()
 
 
 def test_the_codebook_renders_and_switches_between_english_french_and_spanish(live_server):

@@ -30,12 +30,26 @@ class ReleaseOut(Schema):
     method: str
     params: dict
     record_count: int
+    input_count: int
+    size_bytes: int
     standard_version: str
     created_at: str
+    published_at: str | None
+    withdrawn_reason: str
 
     @staticmethod
     def resolve_created_at(obj: Release) -> str:
         return obj.created_at.isoformat()
+
+    @staticmethod
+    def resolve_published_at(obj: Release) -> str | None:
+        return obj.published_at.isoformat() if obj.published_at else None
+
+
+class ReleaseDetailOut(ReleaseOut):
+    checks: list[dict]
+    files: list[dict]
+    previous_version: str
 
 
 class SummaryOut(Schema):
@@ -63,9 +77,9 @@ def _invalid(request, exc: NinjaValidationError):
     return _error(request, 422, "invalid-request", "The request's parameters are not valid.", {"errors": exc.errors})
 
 
-@api.get("/v1/releases", response=list[ReleaseOut], summary="List releases, newest first")
+@api.get("/v1/releases", response=list[ReleaseOut], summary="List published and withdrawn releases, newest first")
 def releases(request, dataset: str | None = None):
-    return list(release_list(dataset=dataset))
+    return list(release_list(dataset=dataset, public=True))
 
 
 @api.get("/v1/releases/{dataset}/latest", response={200: SummaryOut, 404: ErrorOut},
@@ -75,3 +89,12 @@ def latest(request, dataset: str):
     if release is None:
         raise Http404(f"No published release of dataset '{dataset}'.")
     return SummaryOut(dataset=release.dataset, version=release.version, summary=release.summary)
+
+
+@api.get("/v1/releases/{dataset}/{version}", response={200: ReleaseDetailOut, 404: ErrorOut},
+         summary="One release: method, parameters, disclosure checks, files (downloads are on /data/)")
+def release_detail(request, dataset: str, version: str):
+    release = release_list(dataset=dataset, public=True).filter(version=version).first()
+    if release is None:
+        raise Http404(f"No release {version} of dataset '{dataset}'.")
+    return release

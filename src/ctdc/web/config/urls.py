@@ -7,6 +7,7 @@ from ctdc.web.portal import views as portal
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("data/", include("ctdc.web.releases.urls")),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("intake/", include("ctdc.web.submissions.urls")),

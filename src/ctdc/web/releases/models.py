@@ -1,10 +1,11 @@
-"""Releases: frozen, versioned, protected snapshots that the portal and the API read."""
+"""Releases: frozen, versioned, protected snapshots that the portal and the API read, and the builds that make them."""
 
 from django.db import models
 
 
 class Release(models.Model):
     class Status(models.TextChoices):
+        DRAFT = "draft", "Built, not published"
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -15,11 +16,73 @@ class Release(models.Model):
     params = models.JSONField(default=dict)
     path = models.CharField(max_length=255, help_text="Folder of the release under the releases root.")
     summary = models.JSONField(default=dict)
-    record_count = models.PositiveIntegerField()
+    record_count = models.PositiveIntegerField(help_text="Rows in the released microdata.")
+    input_count = models.PositiveIntegerField(default=0, help_text="Approved records the release was built from.")
     standard_version = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    previous_version = models.CharField(max_length=16, blank=True)
+    checks = models.JSONField(default=list, help_text="Disclosure checks run on the output.")
+    checks_passed = models.BooleanField(default=True)
+    files = models.JSONField(default=list, help_text="[{name, bytes, sha256}] of the release folder.")
+    size_bytes = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["dataset", "version"], name="unique_release_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version"], name="unique_release_version"),
+            # A release that failed a blocking disclosure check can never be published.
+            models.CheckConstraint(condition=~models.Q(status="published", checks_passed=False),
+                                   name="published_release_passed_checks"),
+            models.CheckConstraint(condition=~models.Q(status="withdrawn", withdrawn_reason=""),
+                                   name="withdrawn_release_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.version}"
+
+
+class ReleaseBuild(models.Model):
+    """One request to build a release, run by the CLI in-process or by the task queue; its progress and log."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        REFUSED = "refused", "Built, publishing refused by a disclosure check"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    dataset = models.CharField(max_length=64)
+    method = models.CharField(max_length=32)
+    params = models.JSONField(default=dict)
+    notes = models.TextField(blank=True)
+    publish = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="builds")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two builds of one dataset at once are refused by the database itself, whoever starts them.
+            models.UniqueConstraint(fields=["dataset"], condition=models.Q(status__in=["queued", "running"]),
+                                    name="one_active_build_per_dataset"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="build_progress_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"build {self.pk} of {self.dataset} ({self.status})"

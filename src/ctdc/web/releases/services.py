@@ -1,33 +1,229 @@
-"""Release services: build a release from the central repository and record it."""
+"""Release services: build a release from the central repository, publish, withdraw, verify.
+
+A build is a `ReleaseBuild` row first: the database refuses a second active build of the same dataset (a partial
+unique constraint), whoever starts it (CLI, steward page, task queue). The pure core writes the folder atomically;
+only after the rename is the `Release` row written, and only a release whose disclosure checks passed can be
+published.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from ctdc.release.build import build_release, next_version
-from ctdc.web.cases.selectors import victims_frame
-from ctdc.web.releases.models import Release
+from ctdc.errors import CtdcError, DisclosureCheckFailed, ReleaseError
+from ctdc.release.build import build_release, next_version, read_metadata, verify_release
+from ctdc.release.methods import METHODS, MethodParams
+from ctdc.web.releases.models import Release, ReleaseBuild
+from ctdc.web.releases.selectors import release_folder, release_get, release_snapshot
+
+log = logging.getLogger(__name__)
 
 
-def release_build(*, dataset: str = "victims", k: int | None = None, notes: str = "") -> Release:
-    """Snapshot the repository, write the protected release folder atomically, then record it as published."""
-    k = k or settings.CTDC_SUPPRESSION_K
-    frame = victims_frame()
-    now = datetime.now(UTC)
-    # Versions already on disk count too: a folder may outlive its database row (a restored backup, a test).
-    folder = settings.CTDC_RELEASES_DIR / dataset
-    on_disk = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    known = list(Release.objects.filter(dataset=dataset).values_list("version", flat=True))
-    version = next_version(known + on_disk, now)
-    built = build_release(frame, root=settings.CTDC_RELEASES_DIR, dataset=dataset, version=version, k=k,
-                          notes=notes, now=now)
-    # The database row flips only after the folder is complete and in place.
-    with transaction.atomic():
-        return Release.objects.create(
-            dataset=dataset, version=version, method=built.metadata["method"], params=built.metadata["params"],
-            path=str(built.path.relative_to(settings.CTDC_RELEASES_DIR)), summary=built.summary,
-            record_count=frame.height, standard_version=built.metadata["standard_version"],
-        )
+def _params(*, k: int | None, epsilon: float | None, length: int | None, seed: int | None = None) -> dict:
+    return {"k": k or settings.CTDC_SUPPRESSION_K, "epsilon": epsilon or 4.0, "length": length or 3,
+            "seed": seed or 0}
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reap_dead_builds(dataset: str) -> None:
+    """A build whose process died on this machine (kill -9, power cut) no longer blocks the dataset."""
+    host = socket.gethostname()
+    for b in ReleaseBuild.objects.filter(dataset=dataset, status=ReleaseBuild.Status.RUNNING, host=host):
+        if not _pid_alive(b.pid):
+            ReleaseBuild.objects.filter(pk=b.pk, status=ReleaseBuild.Status.RUNNING).update(
+                status=ReleaseBuild.Status.FAILED, finished_at=timezone.now(),
+                error="The build's process stopped before it finished; no release was written.")
+
+
+def release_build_create(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
+                         epsilon: float | None = None, length: int | None = None, seed: int | None = None,
+                         notes: str = "", publish: bool = False, requested_by: str = "") -> ReleaseBuild:
+    """Reserve the dataset for one build; refused cleanly when another build of it is queued or running."""
+    if method not in METHODS:
+        raise ReleaseError(f"Unknown release method '{method}'. Known: {', '.join(sorted(METHODS))}.",
+                           {"method": method})
+    _reap_dead_builds(dataset)
+    try:
+        with transaction.atomic():
+            return ReleaseBuild.objects.create(
+                dataset=dataset, method=method, params=_params(k=k, epsilon=epsilon, length=length, seed=seed),
+                notes=notes, publish=publish, requested_by=requested_by)
+    except IntegrityError:
+        active = ReleaseBuild.objects.filter(dataset=dataset, status__in=ReleaseBuild.ACTIVE).first()
+        raise ReleaseError(
+            f"A build of {dataset} is already {active.status if active else 'running'} "
+            f"(build {active.pk if active else '?'}); wait for it to finish.",
+            {"dataset": dataset, "build": active.pk if active else None}) from None
+
+
+def release_build_enqueue(**kwargs) -> ReleaseBuild:
+    """Create a build and queue it for the background worker (`ctdc manage db_worker`)."""
+    from ctdc.web.releases.tasks import release_build_task
+
+    build = release_build_create(**kwargs)
+    result = release_build_task.enqueue(build.pk)
+    ReleaseBuild.objects.filter(pk=build.pk).update(task_id=str(result.id))
+    build.refresh_from_db()
+    return build
+
+
+def _log(build: ReleaseBuild, percent: int, message: str) -> None:
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    build.progress = percent
+    build.log += f"{stamp} {percent:3d}% {message}\n"
+    ReleaseBuild.objects.filter(pk=build.pk).update(progress=percent, log=build.log)
+    log.info("release build %s: %s%% %s", build.pk, percent, message)
+
+
+def release_build_run(*, build_id: int) -> ReleaseBuild:
+    """Run one build: snapshot, protect, check, write the folder atomically, record the release.
+
+    Never raises for a data or privacy problem: the outcome (succeeded, refused, failed) is on the build row.
+    """
+    build = ReleaseBuild.objects.get(pk=build_id)
+    if build.status != ReleaseBuild.Status.QUEUED:
+        return build
+    ReleaseBuild.objects.filter(pk=build.pk).update(status=ReleaseBuild.Status.RUNNING, started_at=timezone.now(),
+                                                    host=socket.gethostname(), pid=os.getpid())
+    build.refresh_from_db()
+    try:
+        _log(build, 1, "Taking a snapshot of the approved records")
+        frame, inputs = release_snapshot(dataset=build.dataset)
+        _log(build, 5, f"Snapshot: {frame.height} approved records")
+        dataset, root = build.dataset, settings.CTDC_RELEASES_DIR
+        # Versions already on disk count too: a folder may outlive its database row (a restored backup, a test).
+        folder = root / dataset
+        on_disk = [p.name for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
+        known = list(Release.objects.filter(dataset=dataset).values_list("version", flat=True))
+        now = datetime.now(UTC)
+        version = next_version(known + on_disk, now)
+        previous = Release.objects.filter(dataset=dataset).exclude(status=Release.Status.DRAFT).first()
+        prev_meta = read_metadata(release_folder(release=previous)) if previous else None
+        p = build.params
+        built = build_release(
+            frame, root=root, dataset=dataset, version=version, method=build.method,
+            params=MethodParams(k=p["k"], epsilon=p["epsilon"], length=p["length"], seed=p.get("seed", 0)),
+            notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
+            progress=lambda pct, msg: _log(build, pct, msg))
+        files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
+        # The database row flips only after the folder is complete and in place.
+        with transaction.atomic():
+            release = Release.objects.create(
+                dataset=dataset, version=version, status=Release.Status.DRAFT, method=build.method,
+                params=built.metadata["params"], path=str(built.path.relative_to(root)), summary=built.summary,
+                record_count=built.metadata["records"], input_count=frame.height,
+                standard_version=built.metadata["standard_version"], notes=build.notes,
+                previous_version=prev_meta["version"] if prev_meta else "",
+                checks=[c.as_dict() for c in built.checks], checks_passed=built.checks_passed,
+                files=files, size_bytes=sum(f["bytes"] for f in files))
+            build.release = release
+            ReleaseBuild.objects.filter(pk=build.pk).update(release=release)
+        for c in built.checks:
+            _log(build, 100, f"Check {c.id}: {'passed' if c.passed else 'FAILED'}"
+                             f"{'' if c.blocking else ' (advisory)'}: {c.detail}")
+        if build.publish:
+            release_publish(dataset=dataset, version=version)
+            _log(build, 100, f"Published {dataset} {version}")
+        status = ReleaseBuild.Status.SUCCEEDED
+        error = ""
+    except DisclosureCheckFailed as exc:
+        status, error = ReleaseBuild.Status.REFUSED, exc.message
+        _log(build, 100, f"Not published: {exc.message}")
+    except CtdcError as exc:
+        status, error = ReleaseBuild.Status.FAILED, exc.message
+        _log(build, build.progress, f"Failed: {exc.message}")
+    except Exception as exc:  # the row must not stay 'running' forever; the traceback goes to the worker's log
+        log.exception("release build %s crashed", build.pk)
+        status, error = ReleaseBuild.Status.FAILED, f"Unexpected error: {type(exc).__name__}"
+        _log(build, build.progress, error)
+    ReleaseBuild.objects.filter(pk=build.pk).update(status=status, error=error, finished_at=timezone.now())
+    build.refresh_from_db()
+    return build
+
+
+def release_build(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
+                  epsilon: float | None = None, length: int | None = None, seed: int | None = None,
+                  notes: str = "", publish: bool = False, requested_by: str = "") -> Release:
+    """Build a release now, in this process (the CLI); raise if it failed or publishing was refused."""
+    build = release_build_create(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed,
+                                 notes=notes, publish=publish, requested_by=requested_by)
+    build = release_build_run(build_id=build.pk)
+    if build.status == ReleaseBuild.Status.REFUSED:
+        raise DisclosureCheckFailed(build.error, {"version": build.release.version if build.release else None,
+                                                  "failed_checks": _failed(build.release)})
+    if build.status != ReleaseBuild.Status.SUCCEEDED:
+        raise ReleaseError(build.error or "The release build failed.", {"build": build.pk})
+    return build.release
+
+
+def _failed(release: Release | None) -> list[str]:
+    return [c["id"] for c in release.checks if c["blocking"] and not c["passed"]] if release else []
+
+
+def _locked(dataset: str, version: str) -> Release:
+    try:
+        return Release.objects.select_for_update().get(dataset=dataset, version=version)
+    except Release.DoesNotExist:
+        raise ReleaseError(f"No release {version} of dataset '{dataset}'.",
+                           {"dataset": dataset, "version": version}) from None
+
+
+def release_verify(*, dataset: str, version: str) -> list[str]:
+    """Problems found re-checking a release's files, checksums and schemas (empty when intact)."""
+    release = release_get(dataset=dataset, version=version)
+    return verify_release(release_folder(release=release))
+
+
+@transaction.atomic
+def release_publish(*, dataset: str, version: str) -> Release:
+    """Publish a built release: only when its disclosure checks passed and its files verify."""
+    release = _locked(dataset, version)
+    if release.status == Release.Status.PUBLISHED:
+        return release
+    if release.status == Release.Status.WITHDRAWN:
+        raise ReleaseError(f"Release {dataset} {version} was withdrawn and cannot be published again.",
+                           {"dataset": dataset, "version": version})
+    failed = _failed(release)
+    if failed:
+        raise DisclosureCheckFailed(
+            f"Release {dataset} {version} is not published: disclosure check {', '.join(failed)} failed on the "
+            "output. See its report.", {"dataset": dataset, "version": version, "failed_checks": failed})
+    problems = verify_release(release_folder(release=release))
+    if problems:
+        raise ReleaseError(f"Release {dataset} {version} does not verify: {problems[0]}.",
+                           {"dataset": dataset, "version": version, "problems": problems})
+    release.status = Release.Status.PUBLISHED
+    release.published_at = timezone.now()
+    release.save(update_fields=["status", "published_at"])
+    return release
+
+
+@transaction.atomic
+def release_withdraw(*, dataset: str, version: str, reason: str) -> Release:
+    """Withdraw a release: it stays listed with the reason, its files are no longer served."""
+    if not reason.strip():
+        raise ReleaseError("Say why the release is withdrawn (--reason).", {"dataset": dataset, "version": version})
+    release = _locked(dataset, version)
+    release.status = Release.Status.WITHDRAWN
+    release.withdrawn_reason = reason.strip()
+    release.withdrawn_at = timezone.now()
+    release.save(update_fields=["status", "withdrawn_reason", "withdrawn_at"])
+    return release

@@ -26,6 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from ctdc.checksums import sha256_file
 from ctdc.errors import IngestError
 from ctdc.ingest.detect import detect_preset
 from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping, preset_names
@@ -48,19 +49,11 @@ class IngestOutcome:
     created: bool  # False when this exact file had been submitted before: nothing changed
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSpec, filename: str | None = None,
                       saved_mapping: SavedMapping | None = None) -> IngestOutcome:
     """Validate one file for `organisation` now. The same file submitted twice returns the first submission."""
     path = Path(path)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
     if existing is not None:
         return IngestOutcome(existing, created=False)

@@ -1,0 +1,224 @@
+"""Privacy methods of a release: a small registry, name -> function(frame, params) -> MethodResult.
+
+NOTE: pure Python on polars; never import Django here (tests/test_core_is_pure.py enforces it).
+
+A method takes the release table (the dataset's released columns, one row per record, values in the standard's
+vocabulary, multi-valued fields `;`-joined) and a `MethodParams`, and returns:
+
+    microdata    the protected rows, same columns as the input, every value as text
+    aggregates   the protected combination counts: `combination, length, count, protection`
+    report       risk and utility numbers from the privacy engine, JSON-ready
+
+The engine (`ctdc.privacy`) does the work; this module only adapts the release table to it:
+
+- `k-anonymity`: `make_k_anonymous` generalizes and suppresses the quasi-identifiers (year -> 5-year period,
+  age band -> majority status, any of them -> `*`, records dropped as a last resort); the sensitive columns are
+  kept as they are. Aggregates: k-rounded counts (`protect_k_rounding`) of the k-anonymous rows.
+- `k-synthetic` / `dp-synthetic`: `make_synthetic_release` samples synthetic rows from k-protected or
+  (epsilon, delta)-DP counts of every combination up to length L. Multi-valued fields are first spread into one
+  flag column per code (`1` or missing, as in Synthetic Data Showcase and the public CTDC synthetic data), and
+  gathered back afterwards, so a victim's set of means of control is synthesised attribute by attribute.
+
+Register another method with `register("name")` on a function of the same shape.
+
+>>> sorted(METHODS)
+['dp-synthetic', 'k-anonymity', 'k-synthetic']
+>>> MethodParams(k=11).as_dict("k-anonymity")
+{'k': 11}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from ctdc.errors import InvalidPrivacyParameter
+from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+from ctdc.privacy.hierarchy import age_band_hierarchy, year_hierarchy
+from ctdc.privacy.kanon import make_k_anonymous
+from ctdc.privacy.pipeline import make_synthetic_release
+from ctdc.privacy.risk import assess_risk
+from ctdc.privacy.table import encode_table
+from ctdc.standard import Dataset
+
+FLAG_SEP = "__"
+
+
+@dataclass(frozen=True)
+class MethodParams:
+    """Privacy parameters of a release. `epsilon`/`delta` are the DP budget (privacy unit: one victim)."""
+
+    k: int = 11
+    epsilon: float = 4.0
+    delta: float | None = None
+    length: int = 3
+    resolution: int = 10
+    seed: int = 0
+
+    def as_dict(self, method: str) -> dict[str, Any]:
+        """The parameters that matter for `method`, as recorded in metadata and the catalogue."""
+        if method == "k-anonymity":
+            return {"k": self.k}
+        if method == "k-synthetic":
+            return {"k": self.k, "length": self.length, "resolution": self.resolution, "seed": self.seed}
+        return {"epsilon": self.epsilon, "delta": self.delta or "1/(n ln n)", "length": self.length,
+                "k": self.k, "seed": self.seed}
+
+
+@dataclass(frozen=True, eq=False)
+class MethodResult:
+    microdata: pl.DataFrame
+    aggregates: pl.DataFrame
+    report: dict[str, Any]
+
+
+Method = Callable[[pl.DataFrame, MethodParams, Dataset], MethodResult]
+METHODS: dict[str, Method] = {}
+
+
+def register(name: str) -> Callable[[Method], Method]:
+    """Decorator adding a method to the registry under `name`."""
+    def deco(fn: Method) -> Method:
+        METHODS[name] = fn
+        return fn
+    return deco
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise InvalidPrivacyParameter(f"Unknown release method '{name}'. Known: {', '.join(sorted(METHODS))}.",
+                                      {"method": name}) from None
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text (booleans as `true`/`false`), empty strings as missing."""
+    return frame.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.len_chars() == 0).then(None)
+        .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in frame.columns)
+
+
+def multi_valued(frame: pl.DataFrame, ds: Dataset) -> list[str]:
+    return [f.name for f in ds.fields if f.type == "codes" and f.name in frame.columns]
+
+
+def to_flags(frame: pl.DataFrame, ds: Dataset) -> pl.DataFrame:
+    """Spread each multi-valued field into `<field>__<code>` columns holding `1` or missing.
+
+    >>> from ctdc.standard import load_standard
+    >>> ds = load_standard().dataset("victims")
+    >>> f = to_flags(pl.DataFrame({"recruiter_relations": ["friend;family", None]}), ds)
+    >>> f.select("recruiter_relations__friend", "recruiter_relations__other").rows()
+    [('1', None), (None, None)]
+    """
+    exprs = []
+    for name in multi_valued(frame, ds):
+        parts = pl.col(name).str.split(";")
+        for code in ds.field(name).codelist.codes:
+            exprs.append(pl.when(parts.list.contains(code)).then(pl.lit("1")).otherwise(None)
+                         .alias(f"{name}{FLAG_SEP}{code}"))
+    return frame.with_columns(exprs).drop(multi_valued(frame, ds))
+
+
+def from_flags(flags: pl.DataFrame, columns: list[str], ds: Dataset) -> pl.DataFrame:
+    """Gather flag columns back into `;`-joined fields (codes in code-list order); no flag set -> missing.
+
+    >>> from ctdc.standard import load_standard
+    >>> ds = load_standard().dataset("victims")
+    >>> f = to_flags(pl.DataFrame({"recruiter_relations": ["family;friend", None]}), ds)
+    >>> from_flags(f, ["recruiter_relations"], ds)["recruiter_relations"].to_list()
+    ['friend;family', None]
+    """
+    exprs = []
+    for name in columns:
+        if ds.field(name).type != "codes":
+            continue
+        parts = [pl.when(pl.col(f"{name}{FLAG_SEP}{code}") == "1").then(pl.lit(code)).otherwise(None)
+                 for code in ds.field(name).codelist.codes]
+        joined = pl.concat_str(parts, separator=";", ignore_nulls=True)
+        exprs.append(pl.when(joined == "").then(None).otherwise(joined).alias(name))
+    flag_cols = [c for c in flags.columns if FLAG_SEP in c]
+    return flags.with_columns(exprs).drop(flag_cols).select(columns)
+
+
+def _aggregates_frame(agg) -> pl.DataFrame:
+    protection = ", ".join(f"{k}={v}" for k, v in agg.protection.items())
+    return agg.to_frame().with_columns(pl.lit(protection).alias("protection"))
+
+
+@register("k-anonymity")
+def k_anonymity(frame: pl.DataFrame, params: MethodParams, ds: Dataset) -> MethodResult:
+    """k-anonymous microdata (real records, quasi-identifiers generalized or suppressed) and k-rounded counts."""
+    text = as_text(frame)
+    qi = [c for c in ds.quasi_identifiers if c in text.columns]
+    hierarchies = [age_band_hierarchy()] if "age_band" in qi else []
+    if "registration_year" in qi:
+        years = [int(y) for y in text["registration_year"].drop_nulls().unique().to_list()]
+        if years:
+            hierarchies.append(year_hierarchy(min(years), max(years), width=5))
+    result = make_k_anonymous(text, qi, k=params.k, hierarchies=hierarchies)
+    micro = result.data.select(text.columns)
+    flags = to_flags(micro, ds)
+    table = encode_table(flags)
+    agg = protect_k_rounding(count_combinations(table, params.length, min_count=params.k), k=params.k,
+                             resolution=params.resolution)
+    report = {
+        "guarantee": {"method": "k-anonymity", "privacy_unit": ds.privacy_unit, **result.as_dict()},
+        "risk_input": assess_risk(text, qi, k=params.k, length=min(params.length, len(qi))).as_dict(),
+        "risk_output": assess_risk(micro, qi, k=params.k, length=min(params.length, len(qi))).as_dict(),
+        "output": {"records": micro.height},
+    }
+    return MethodResult(micro, _aggregates_frame(agg), report)
+
+
+def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_method: str) -> MethodResult:
+    text = as_text(frame)
+    flags = to_flags(text, ds)
+    qi = [c for c in ds.quasi_identifiers if c in flags.columns]
+    rel = make_synthetic_release(flags, method=engine_method, k=params.k, resolution=params.resolution,
+                                 epsilon=params.epsilon, delta=params.delta, length=params.length,
+                                 seed=params.seed, quasi_identifiers=qi)
+    micro = from_flags(as_text(rel.synthetic), text.columns, ds)
+    report = dict(rel.report)
+    report["guarantee"] = {**report["guarantee"], "privacy_unit": ds.privacy_unit}
+    if engine_method == "k-synthetic":
+        # A synthetic row can equal, on every column, a record that is unique in the input even though each of
+        # its short combinations is common. Dropping such rows keeps the k-synthetic guarantee (it removes rows)
+        # and spares one victim's whole record. Not done for dp-synthetic: a filter that reads the input is not
+        # post-processing and would void the DP guarantee.
+        micro, dropped = drop_unique_copies(text, micro)
+        report["guarantee"]["unique_record_copies_dropped"] = dropped
+    return MethodResult(micro, _aggregates_frame(rel.aggregates), report)
+
+
+def drop_unique_copies(source: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """`rows` without those identical (every column, missing included) to a record unique in `source`.
+
+    >>> src = pl.DataFrame({"a": ["x", "y", "y"], "b": [None, "u", "u"]})
+    >>> out, n = drop_unique_copies(src, pl.DataFrame({"a": ["x", "y", "x"], "b": [None, "u", "v"]}))
+    >>> out.rows(), n
+    ([('y', 'u'), ('x', 'v')], 1)
+    """
+    cols = rows.columns
+    def filled(f: pl.DataFrame) -> pl.DataFrame:
+        return f.select(pl.col(c).cast(pl.String).fill_null("\x00") for c in cols)
+
+    unique = filled(source).group_by(cols).len().filter(pl.col("len") == 1).drop("len")
+    copies = filled(rows).with_row_index("_row").join(unique, on=cols, how="semi")["_row"]
+    return rows.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(copies.implode())), copies.len()
+
+
+@register("k-synthetic")
+def k_synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset) -> MethodResult:
+    """Synthetic rows whose every combination up to length L occurs at least k times in the input."""
+    return _synthetic(frame, params, ds, "k-synthetic")
+
+
+@register("dp-synthetic")
+def dp_synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset) -> MethodResult:
+    """Synthetic rows sampled from (epsilon, delta)-differentially private counts (privacy unit: one victim)."""
+    return _synthetic(frame, params, ds, "dp")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from ctdc.web.releases import views
+
+urlpatterns = [
+    path("", views.catalogue, name="data-catalogue"),
+    path("terms/", views.terms, name="data-terms"),
+    path("steward/", views.steward, name="data-steward"),
+    path("steward/action/", views.steward_action, name="data-steward-action"),
+    path("<slug:dataset>/<str:version>/", views.report, name="data-report"),
+    path("<slug:dataset>/<str:version>/files/<str:name>", views.download, name="data-file"),
+]

@@ -1,0 +1,133 @@
+"""The data catalogue (`/data/`), release reports, downloads behind the terms of use, and the steward's builds page.
+
+Views only parse the request and call one selector or service (HackSoft); files are served from published
+releases only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ctdc.errors import CtdcError
+from ctdc.release.methods import METHODS
+from ctdc.release.package import TERMS, citation_text
+from ctdc.web.accounts.models import Membership
+from ctdc.web.releases.models import Release, ReleaseBuild
+from ctdc.web.releases.selectors import release_build_list, release_file, release_folder, release_list
+from ctdc.web.releases.services import release_build_enqueue, release_publish, release_withdraw
+
+TERMS_SESSION_KEY = "ctdc_terms_accepted"
+FILE_TITLES = {
+    "microdata.csv": "Microdata (CSV)", "microdata.xlsx": "Microdata (Excel)", "microdata.parquet": "Microdata (Parquet)",
+    "ctdc-public.csv": "Microdata in the public CTDC layout", "aggregates.csv": "Protected aggregates",
+    "codebook.json": "Codebook of the released fields", "codebook.html": "Codebook of the standard (HTML)",
+    "standard.json": "The standard (JSON)", "datapackage.json": "Data Package descriptor", "report.html": "Report (HTML)",
+    "report.json": "Report (JSON)", "CITATION.cff": "Citation", "TERMS.md": "Terms of use",
+    "CHANGES.md": "Changes", "CHECKSUMS.sha256": "Checksums", "summary.json": "Headline figures",
+    "metadata.json": "Metadata",
+}
+
+ORDER = {name: i for i, name in enumerate(FILE_TITLES)}
+
+
+def _is_steward(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or Membership.objects.filter(
+        user=user, organisation=None, role=Membership.Role.STEWARD).exists())
+
+
+def _citation(r: Release) -> str:
+    return citation_text(dataset=r.dataset, version=r.version, method=r.method, created=r.created_at.isoformat())
+
+
+def catalogue(request):
+    rows = [{"release": r, "citation": _citation(r),
+             "files": [{**f, "title": FILE_TITLES.get(f["name"], f["name"])}
+                       for f in sorted(r.files, key=lambda f: ORDER.get(f["name"], len(ORDER)))]}
+            for r in release_list(public=True)]
+    return render(request, "releases/catalogue.html", {
+        "rows": rows, "terms_accepted": bool(request.session.get(TERMS_SESSION_KEY)),
+        "is_steward": _is_steward(request.user)})
+
+
+def _show(value) -> str:
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+
+
+def report(request, dataset: str, version: str):
+    r = get_object_or_404(Release.objects.exclude(status=Release.Status.DRAFT), dataset=dataset, version=version)
+    path = release_folder(release=r) / "report.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    engine = data.get("engine", {})
+    return render(request, "releases/report.html", {
+        "release": r, "report": data, "citation": _citation(r), "checks": data.get("checks", []),
+        "records": data.get("records", {}),
+        "engine": [(k.replace("_", " ").capitalize(),
+                    {kk: _show(vv) for kk, vv in (v.items() if isinstance(v, dict) else [("value", v)])})
+                   for k, v in engine.items()],
+    })
+
+
+def download(request, dataset: str, version: str, name: str):
+    r = get_object_or_404(Release.objects.exclude(status=Release.Status.DRAFT), dataset=dataset, version=version)
+    if r.status == Release.Status.WITHDRAWN:
+        return HttpResponse(f"Release {version} was withdrawn: {r.withdrawn_reason}", status=410,
+                            content_type="text/plain; charset=utf-8")
+    if not request.session.get(TERMS_SESSION_KEY):
+        return redirect(f"{reverse('data-terms')}?next={request.path}")
+    path = release_file(release=r, name=name)
+    if path is None:
+        raise Http404("No such file in this release.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"ctdc-{dataset}-{version}-{name}")
+
+
+def terms(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or reverse("data-catalogue")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("data-catalogue")
+    if request.method == "POST" and request.POST.get("accept") == "yes":
+        request.session[TERMS_SESSION_KEY] = True
+        return redirect(next_url)
+    return render(request, "releases/terms.html", {"terms": TERMS, "next": next_url})
+
+
+@login_required
+def steward(request):
+    if not _is_steward(request.user):
+        raise PermissionDenied
+    return render(request, "releases/steward.html", {
+        "builds": release_build_list(), "methods": sorted(METHODS), "releases": release_list(),
+        "active": ReleaseBuild.objects.filter(status__in=ReleaseBuild.ACTIVE).exists()})
+
+
+@login_required
+@require_POST
+def steward_action(request):
+    if not _is_steward(request.user):
+        raise PermissionDenied
+    action, p = request.POST.get("action"), request.POST
+    try:
+        if action == "build":
+            b = release_build_enqueue(
+                dataset=p.get("dataset", "victims"), method=p.get("method", "k-anonymity"),
+                k=int(p["k"]) if p.get("k") else None, epsilon=float(p["epsilon"]) if p.get("epsilon") else None,
+                length=int(p["length"]) if p.get("length") else None, notes=p.get("notes", ""),
+                publish=p.get("publish") == "on", requested_by=request.user.get_username())
+            messages.info(request, f"Build {b.pk} queued; the worker (ctdc manage db_worker) runs it.")
+        elif action == "publish":
+            r = release_publish(dataset=p["dataset"], version=p["version"])
+            messages.info(request, f"Published {r.dataset} {r.version}.")
+        elif action == "withdraw":
+            r = release_withdraw(dataset=p["dataset"], version=p["version"], reason=p.get("reason", ""))
+            messages.info(request, f"Withdrew {r.dataset} {r.version}.")
+    except (CtdcError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    return redirect("data-steward")

@@ -1,0 +1,44 @@
+"""The data catalogue in a real browser: Debian's Chromium driven by Playwright (never `playwright install`)."""
+
+import pytest
+
+from tests.web.browser import SHOTS, chromium_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_data_page_lists_releases_and_downloads_after_the_terms(live_server, run_cli, simulated):
+    folder, _ = simulated
+    run_cli("org", "create", "open-roads", "--name", "Open Roads")
+    run_cli("ingest", str(folder / "open-roads.csv"), "--org", "open-roads", "--approve")
+    assert run_cli("release", "build", "--publish").exit_code == 0
+    assert run_cli("release", "build", "--method", "k-synthetic", "--publish").exit_code == 0
+    with chromium_page() as page:
+        _check_data(live_server, page)
+
+
+def _check_data(live_server, page):
+    outside, console_errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/data/")
+    releases = page.locator("article.release")
+    assert releases.count() == 2
+    assert [m.strip() for m in page.locator("dd.method").all_inner_texts()] == ["k-synthetic", "k-anonymity"]
+    assert "Cite as:" in releases.first.inner_text() and "k = 11" in releases.first.inner_text()
+    assert page.locator("#terms-box").is_visible()
+    page.locator("article.release details.downloads summary").first.click()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+    with page.expect_navigation():
+        page.locator("a[href$='/files/microdata.csv']").first.click()
+    assert "/data/terms/" in page.url  # the terms come before the first download
+    with page.expect_download() as dl:
+        page.locator("#accept-terms").click()
+    assert dl.value.suggested_filename.endswith("-microdata.csv")
+    page.goto(live_server.url + "/data/")
+    assert page.locator("#terms-box").count() == 0
+    page.locator("a", has_text="Report: disclosure checks").first.click()
+    assert page.locator("table.checks td.pass").count() == 3
+    page.screenshot(path=str(SHOTS / "data-report.png"), full_page=True)
+    assert outside == [] and console_errors == []

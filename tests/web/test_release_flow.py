@@ -1,0 +1,159 @@
+"""Releases through the real CLI, services, task queue and pages, on the real database (SQLite or PostgreSQL)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from ctdc.errors import DisclosureCheckFailed, ReleaseError
+from ctdc.release.methods import METHODS, MethodResult, as_text
+from ctdc.web.accounts.services import steward_ensure
+from ctdc.web.releases.models import Release, ReleaseBuild
+from ctdc.web.releases.selectors import release_snapshot
+from ctdc.web.releases.services import release_build, release_build_enqueue, release_publish
+
+pytestmark = pytest.mark.django_db
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.fixture
+def approved(run_cli, simulated):
+    folder, _ = simulated
+    run_cli("org", "create", "open-roads", "--name", "Open Roads")
+    result = run_cli("ingest", str(folder / "open-roads.csv"), "--org", "open-roads", "--approve", "--json")
+    return json.loads(result.stdout)["accepted"]
+
+
+def test_build_verify_publish_and_withdraw_a_release(run_cli, approved, client):
+    built = run_cli("release", "build", "--json")
+    assert built.exit_code == 0, built.output
+    version = json.loads(built.stdout)["version"]
+    assert json.loads(built.stdout)["status"] == "draft"
+    assert client.get("/api/v1/releases/victims/latest").status_code == 404  # a draft is not served
+
+    verified = run_cli("release", "verify", version, "--json")
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"]
+    assert run_cli("release", "publish", version).exit_code == 0
+    assert client.get("/api/v1/releases/victims/latest").json()["version"] == version
+
+    catalogue = client.get("/data/").content.decode()
+    assert f"Victims {version}" in catalogue and "k-anonymity" in catalogue and "Cite as:" in catalogue
+    url = f"/data/victims/{version}/files/microdata.csv"
+    assert client.get(url).status_code == 302  # terms of use first
+    client.post("/data/terms/", {"accept": "yes", "next": url})
+    download = client.get(url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"registration_year,data_source,gender")
+    assert client.get(f"/data/victims/{version}/").status_code == 200
+    detail = client.get(f"/api/v1/releases/victims/{version}").json()
+    assert [c["passed"] for c in detail["checks"]] == [True, True, True] and len(detail["files"]) == 17
+
+    withdrawn = run_cli("release", "withdraw", version, "--reason", "A contributor revoked its data")
+    assert withdrawn.exit_code == 0
+    assert client.get(url).status_code == 410
+    assert "A contributor revoked its data" in client.get("/data/").content.decode()
+    assert client.get("/api/v1/releases/victims/latest").status_code == 404
+    listed = json.loads(run_cli("release", "list", "--json").stdout)
+    assert [(r["version"], r["status"]) for r in listed] == [(version, "withdrawn")]
+
+
+@pytest.fixture
+def leaky_method():
+    """A plugin method that publishes its input unchanged: the disclosure checks must catch it."""
+    def identity(frame, params, ds):
+        return MethodResult(as_text(frame), pl.DataFrame({"combination": [""], "length": [0], "count": [0],
+                                                          "protection": ["none"]}), {})
+    METHODS["identity"] = identity
+    yield "identity"
+    del METHODS["identity"]
+
+
+def test_a_failed_disclosure_check_blocks_publishing(approved, leaky_method, client):
+    with pytest.raises(DisclosureCheckFailed) as failed:
+        release_build(method=leaky_method, publish=True)
+    assert "quasi-identifier-k" in failed.value.extra["failed_checks"]
+    draft = Release.objects.get()
+    assert draft.status == Release.Status.DRAFT and not draft.checks_passed
+    assert ReleaseBuild.objects.get().status == ReleaseBuild.Status.REFUSED
+    with pytest.raises(DisclosureCheckFailed, match="quasi-identifier-k"):
+        release_publish(dataset="victims", version=draft.version)
+    assert client.get("/api/v1/releases/victims/latest").status_code == 404
+    assert client.get(f"/data/victims/{draft.version}/").status_code == 404
+
+
+def test_two_builds_of_one_dataset_at_once_are_refused(approved):
+    first = release_build_enqueue(method="k-anonymity")
+    with pytest.raises(ReleaseError, match="already queued"):
+        release_build_enqueue(method="k-synthetic")
+    with pytest.raises(ReleaseError, match=f"build {first.pk}"):
+        release_build(method="k-anonymity")
+    assert ReleaseBuild.objects.count() == 1
+
+
+# The worker closes and reopens database connections between tasks: the test needs committed data.
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_build_runs_in_the_worker_with_progress_and_a_log(approved, client):
+    build = release_build_enqueue(method="k-anonymity", publish=True, notes="from the queue")
+    assert build.status == ReleaseBuild.Status.QUEUED and build.task_id
+    call_command("db_worker", "--batch", "--no-startup-delay")
+    build.refresh_from_db()
+    assert build.status == ReleaseBuild.Status.SUCCEEDED, build.log
+    assert build.progress == 100 and "Check unique-record-copies: passed" in build.log
+    assert build.release.status == Release.Status.PUBLISHED and build.release.input_count == approved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_steward_page_queues_a_build_and_shows_its_progress(approved, client):
+    steward_ensure(username="steward", password="correct horse battery")
+    client.login(username="steward", password="correct horse battery")
+    response = client.post("/data/steward/action/", {"action": "build", "dataset": "victims",
+                                                     "method": "k-anonymity", "k": "11"})
+    assert response.status_code == 302
+    call_command("db_worker", "--batch", "--no-startup-delay")
+    page = client.get("/data/steward/").content.decode()
+    assert "Succeeded" in page and 'value="100"' in page and "Publish" in page
+
+
+def test_anonymous_users_cannot_reach_the_steward_page(client):
+    assert client.get("/data/steward/").status_code == 302
+
+
+def test_a_build_killed_midway_leaves_the_previous_release_intact_and_serving(run_cli, approved, client, tmp_path):
+    first = json.loads(run_cli("release", "build", "--publish", "--json").stdout)["version"]
+    frame, _ = release_snapshot()
+    frame.write_parquet(tmp_path / "snapshot.parquet")
+    root = settings.CTDC_RELEASES_DIR
+    nxt = first[:-1] + str(int(first[-1]) + 1)
+    # The progress callback parks the build at 85%: the microdata files are in its temporary folder, the
+    # documentation not yet. SIGKILL then hits a real half-written release.
+    script = (
+        "import pathlib, time, polars as pl\n"
+        "from ctdc.release.build import build_release\n"
+        f"build_release(pl.read_parquet({str(tmp_path / 'snapshot.parquet')!r}), root=pathlib.Path({str(root)!r}),"
+        f" dataset='victims', version={nxt!r},"
+        " progress=lambda pct, msg: time.sleep(60) if pct == 85 else None)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(SRC)})
+    deadline = time.monotonic() + 60
+    while not [p for p in (root / "victims").glob(f".tmp-{nxt}-*") if (p / "ctdc-public.csv").exists()]:
+        assert time.monotonic() < deadline and proc.poll() is None, "the build never reached its write stage"
+        time.sleep(0.02)
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+
+    assert not (root / "victims" / nxt).exists()
+    assert run_cli("release", "verify", first).exit_code == 0
+    assert client.get("/api/v1/releases/victims/latest").json()["version"] == first
+    assert client.get("/").status_code == 200
+    assert [r["version"] for r in json.loads(run_cli("release", "list", "--json").stdout)] == [first]
+    # The next build is not confused by the leftover temporary folder.
+    again = run_cli("release", "build", "--publish", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["version"] == nxt
