@@ -268,11 +268,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="ctdc-bench-"))
     src = str(work / "input.parquet")
-    df = (
-        simulate_victims(args.rows, seed=2026)
-        if args.dataset == "victims"
-        else simulate_ctdc_public(args.rows, 2026)
-    )
+    if args.dataset == "victims":
+        df = simulate_victims(args.rows, seed=2026)
+    elif args.dataset == "ctdc-public":
+        df = simulate_ctdc_public(args.rows, 2026)
+    else:
+        df = fixtures_table(args.rows, seed=2026)
     df.write_parquet(src)
     print(
         f"# {args.dataset}: {df.height} rows x {df.width} columns; epsilon={EPSILON}, delta=1/(n ln n), L={LENGTH}"
