@@ -91,9 +91,8 @@ def _message(code: str, column: str, f: Field, shown: str | None, expected: str)
 class _Builder:
     """Accumulates typed columns and problem flags while walking the mapped fields."""
 
-    def __init__(self, frame: pl.DataFrame, dataset: Dataset) -> None:
+    def __init__(self, frame: pl.DataFrame) -> None:
         self.frame = frame
-        self.dataset = dataset
         self.values: dict[str, pl.Expr] = {}
         # (flag column, source column, field, problem code, raw column, expected, severity)
         self.flags: list[tuple[str, str, str, str, str, str, str]] = []
@@ -366,7 +365,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
         (pl.col(rid_col) if rid_col else pl.concat_str([pl.lit("row-"), pl.col("row").cast(pl.String)]))
         .alias("__record_id")
     )
-    b = _Builder(frame, dataset)
+    b = _Builder(frame)
     for f in dataset.fields:
         if f.name in by_field:
             _field_value(b, f, *by_field[f.name])
@@ -377,17 +376,13 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     derived: dict[str, pl.Expr] = {}
     if "registration_year" not in by_field:
         derived["registration_year"] = pl.col("registration_date").dt.year().cast(pl.Int64)
-    if "age" not in by_field and "birth_date" in by_field and "registration_date" in by_field:
+    if "birth_date" in by_field and "registration_date" in by_field:
+        # Age at registration from the two dates; an age column, when mapped too, fills rows without dates.
         reg, born = pl.col("registration_date"), pl.col("birth_date")
         before_birthday = (reg.dt.month() < born.dt.month()) | (
             (reg.dt.month() == born.dt.month()) & (reg.dt.day() < born.dt.day()))
-        derived["age"] = (reg.dt.year() - born.dt.year() - before_birthday.cast(pl.Int64)).cast(pl.Int64)
-    elif "age" in by_field and "birth_date" in by_field and "registration_date" in by_field:
-        reg, born = pl.col("registration_date"), pl.col("birth_date")
-        before_birthday = (reg.dt.month() < born.dt.month()) | (
-            (reg.dt.month() == born.dt.month()) & (reg.dt.day() < born.dt.day()))
-        derived["age"] = pl.coalesce(
-            (reg.dt.year() - born.dt.year() - before_birthday.cast(pl.Int64)).cast(pl.Int64), pl.col("age"))
+        computed = (reg.dt.year() - born.dt.year() - before_birthday.cast(pl.Int64)).cast(pl.Int64)
+        derived["age"] = pl.coalesce(computed, pl.col("age")) if "age" in by_field else computed
     typed = typed.with_columns(**derived)
     if "age" in derived:
         age_field = dataset.field("age")
