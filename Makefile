@@ -9,7 +9,7 @@ DEMO_CASES ?= 20000
 DEMO_DIR := var/simulated
 export CTDC_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench lock clean
+.PHONY: install chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench bench-peers lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/simulate.py
+
+# Peers of benchmarks/privacy.py: pac-synth in the project venv (`bench` extra); MST (smartnoise-synth) in its own
+# interpreter, because it pins opendp 0.14 and pandas 2. pip (not uv) so torch comes from the machine's CPU wheel.
+MST_VENV := var/mst-venv
+bench-peers: install
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[bench]'
+	test -x $(MST_VENV)/bin/python || $(PYTHON) -m venv $(MST_VENV)
+	$(MST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 smartnoise-synth==1.0.8 polars pyarrow
 
 clean:
 	rm -rf $(VENV) var/simulated var/static

@@ -173,7 +173,13 @@ def run_step(name: str, path: str, out: str) -> dict:
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(name, path, out, queue))
     proc.start()
-    result = queue.get()
+    while True:  # a child killed by a signal or the OOM killer puts nothing: report that instead of hanging
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except Exception:
+            if not proc.is_alive():
+                return {"error": f"the step's process ended with exit code {proc.exitcode} and no result"}
     proc.join()
     return result
 
@@ -278,7 +284,7 @@ def main() -> None:
     print(
         f"# {args.dataset}: {df.height} rows x {df.width} columns; epsilon={EPSILON}, delta=1/(n ln n), L={LENGTH}"
     )
-    print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores")
+    print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores", flush=True)
     results: dict[str, dict] = {}
     wanted = [s for s in args.steps.split(",") if s]
     for name in wanted:

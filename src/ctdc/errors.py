@@ -92,3 +92,9 @@ class DisclosureCheckFailed(ReleaseError):
     """A release failed one of its own disclosure checks and must not be published."""
 
     code = "disclosure-check-failed"
+
+
+class BuildCancelled(ReleaseError):
+    """A steward cancelled a release build; it stopped at its next stage and wrote no release."""
+
+    code = "build-cancelled"

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,13 +13,21 @@ import polars as pl
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 from ctdc.errors import DisclosureCheckFailed, ReleaseError
 from ctdc.release.methods import METHODS, MethodResult, as_text
 from ctdc.web.accounts.services import steward_ensure
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_snapshot
-from ctdc.web.releases.services import release_build, release_build_enqueue, release_publish
+from ctdc.web.releases.services import (
+    release_build,
+    release_build_cancel,
+    release_build_create,
+    release_build_enqueue,
+    release_build_run,
+    release_publish,
+)
 
 pytestmark = pytest.mark.django_db
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -121,6 +130,15 @@ def test_the_steward_page_queues_a_build_and_shows_its_progress(approved, client
     page = client.get("/data/steward/").content.decode()
     assert "Succeeded" in page and 'value="100"' in page and "Publish" in page
 
+    client.post("/data/steward/action/", {"action": "build", "dataset": "victims", "method": "k-synthetic"})
+    queued = ReleaseBuild.objects.get(status=ReleaseBuild.Status.QUEUED)
+    assert f'name="build" value="{queued.pk}"' in client.get("/data/steward/").content.decode()
+    client.post("/data/steward/action/", {"action": "cancel", "build": str(queued.pk)})
+    page = client.get("/data/steward/").content.decode()
+    assert f"Build {queued.pk} cancelled." in page and "Cancelled by steward before it started" in page
+    client.post("/data/steward/action/", {"action": "cancel", "build": "not-a-number"})  # no 500 on bad input
+    assert client.get("/data/steward/").status_code == 200
+
 
 def test_anonymous_users_cannot_reach_the_steward_page(client):
     assert client.get("/data/steward/").status_code == 302
@@ -154,6 +172,55 @@ def test_a_build_killed_midway_leaves_the_previous_release_intact_and_serving(ru
     assert client.get("/api/v1/releases/victims/latest").json()["version"] == first
     assert client.get("/").status_code == 200
     assert [r["version"] for r in json.loads(run_cli("release", "list", "--json").stdout)] == [first]
-    # The next build is not confused by the leftover temporary folder.
+    # The next build is not confused by the leftover temporary folder, and clears it away.
+    assert list((root / "victims").glob(".tmp-*"))
     again = run_cli("release", "build", "--publish", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["version"] == nxt
+    assert not list((root / "victims").glob(".tmp-*"))
+    assert f"Removed .tmp-{nxt}-" in ReleaseBuild.objects.first().log
+
+
+# The worker reopens database connections: the test needs committed data.
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_queued_build_never_runs_and_frees_the_dataset(run_cli, approved):
+    build = release_build_enqueue(method="k-anonymity", publish=True)
+    listed = json.loads(run_cli("release", "builds", "--json").stdout)
+    assert [(b["build"], b["status"]) for b in listed] == [(build.pk, "queued")]
+    cancelled = run_cli("release", "cancel", str(build.pk), "--json")
+    assert cancelled.exit_code == 0 and json.loads(cancelled.stdout)["status"] == "cancelled"
+    call_command("db_worker", "--batch", "--no-startup-delay")  # the task is still queued: it must do nothing
+    build.refresh_from_db()
+    assert build.status == ReleaseBuild.Status.CANCELLED and build.started_at is None
+    assert "Cancelled by cli before it started" in build.log and not Release.objects.exists()
+    again = run_cli("release", "cancel", str(build.pk), "--json")
+    assert again.exit_code == 1 and "already ended (cancelled)" in again.stdout
+    assert release_build(method="k-anonymity").status == Release.Status.DRAFT  # the dataset is free again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_build_stops_at_its_next_stage_when_cancelled(approved):
+    folder = settings.CTDC_RELEASES_DIR / "victims"
+    before = sorted(folder.iterdir()) if folder.is_dir() else []
+    build = release_build_create(method="k-synthetic", publish=True)
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["build"] = release_build_run(build_id=build.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while ReleaseBuild.objects.get(pk=build.pk).status != ReleaseBuild.Status.RUNNING:
+        assert time.monotonic() < deadline, "the build never started"
+        time.sleep(0.005)
+    requested = release_build_cancel(build_id=build.pk, by="steward")
+    assert requested.status == ReleaseBuild.Status.RUNNING and requested.cancel_requested
+    thread.join(timeout=120)
+    done = outcome["build"]
+    assert done.status == ReleaseBuild.Status.CANCELLED, done.log
+    assert "Cancel requested by steward" in done.log and "no release was written" in done.error
+    assert not Release.objects.exists()
+    assert (sorted(folder.iterdir()) if folder.is_dir() else []) == before  # no folder, no temporary left

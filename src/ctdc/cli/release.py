@@ -15,7 +15,7 @@ def _row(r) -> dict:
 
 @click.group()
 def release() -> None:
-    """Versioned, protected releases: build, verify, publish, withdraw, list."""
+    """Versioned, protected releases: build, verify, publish, withdraw, list; builds and cancel."""
 
 
 @release.command("build")
@@ -115,3 +115,38 @@ def list_(dataset: str | None, as_json: bool) -> None:
     emit(rows, as_json, "\n".join(f"{r['dataset']}\t{r['version']}\t{r['status']}\t{r['method']}\t{r['records']}"
                                   + (f"\t{r['withdrawn_reason']}" if r["withdrawn_reason"] else "") for r in rows)
          or "No releases yet.")
+
+
+def _build_row(b) -> dict:
+    return {"build": b.pk, "dataset": b.dataset, "method": b.method, "status": b.status, "progress": b.progress,
+            "cancel_requested": b.cancel_requested, "requested_by": b.requested_by,
+            "created": b.created_at.isoformat(timespec="seconds"), "error": b.error,
+            "release": b.release.version if b.release else None}
+
+
+@release.command("builds")
+@click.option("--dataset")
+@json_option
+def builds(dataset: str | None, as_json: bool) -> None:
+    """List recent release builds, newest first, with status and progress (queued ones can be cancelled)."""
+    setup_django()
+    from ctdc.web.releases.selectors import release_build_list
+
+    rows = [_build_row(b) for b in release_build_list(dataset=dataset)]
+    emit(rows, as_json, "\n".join(f"{r['build']}\t{r['dataset']}\t{r['method']}\t{r['status']}\t{r['progress']}%"
+                                  + (f"\t{r['error']}" if r["error"] else "") for r in rows) or "No builds yet.")
+
+
+@release.command("cancel")
+@click.argument("build_id", type=int)
+@json_option
+def cancel(build_id: int, as_json: bool) -> None:
+    """Cancel a build: a queued one never starts; a running one stops at its next stage and writes nothing."""
+    setup_django()
+    from ctdc.web.releases.services import release_build_cancel
+
+    try:
+        b = release_build_cancel(build_id=build_id, by="cli")
+    except CtdcError as exc:
+        fail(exc, as_json)
+    emit(_build_row(b), as_json, f"Build {b.pk}: {'cancelled' if b.status == 'cancelled' else 'cancel requested'}")

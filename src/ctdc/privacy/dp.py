@@ -34,7 +34,7 @@ import numpy as np
 import opendp.prelude as dp
 
 from ctdc.errors import InvalidPrivacyParameter, MechanismNotVetted
-from ctdc.privacy.aggregates import Aggregates, Marginal, pack
+from ctdc.privacy.aggregates import Aggregates, Marginal, count_combinations, pack
 from ctdc.privacy.table import EncodedTable
 
 PRIVACY_UNIT = "one record (add or remove one row)"
@@ -161,21 +161,18 @@ def _clip_records(codes: np.ndarray, m_star: int) -> np.ndarray:
     return np.where(rank < m_star, codes, -1).astype(np.int32)
 
 
-def _counts_for(
-    codes: np.ndarray, cols: tuple[int, ...], card: np.ndarray, cand_keys: np.ndarray
-) -> np.ndarray:
-    """Count the clipped records holding each candidate combination (keys packed with radix `card`)."""
-    sub = codes[:, list(cols)]
-    ok = (sub >= 0).all(axis=1)
-    if not ok.any():
+def _counts_for(exact: Aggregates, cols: tuple[int, ...], card: np.ndarray, cand_keys: np.ndarray) -> np.ndarray:
+    """True count of each candidate combination (keys packed with radix `card`), 0 for those not in the data.
+
+    `exact` holds every combination present in the clipped records, counted once for all column tuples, so
+    each candidate group costs a binary search instead of a pass over the records.
+    """
+    m = exact.get(cols)
+    if not len(m.counts) or not len(cand_keys):
         return np.zeros(len(cand_keys), dtype=np.int64)
-    keys = pack(sub[ok].astype(np.int64), card[list(cols)])
-    size = int(np.prod(card[list(cols)]))
-    if size <= max(1 << 22, 4 * len(keys)):
-        return np.bincount(keys, minlength=size)[cand_keys]
-    uniq, cnt = np.unique(keys, return_counts=True)
-    pos = np.clip(np.searchsorted(uniq, cand_keys), 0, len(uniq) - 1)
-    return np.where(uniq[pos] == cand_keys, cnt[pos], 0)
+    keys = m.keys(card)  # sorted: count_combinations stores combinations in key order
+    pos = np.clip(np.searchsorted(keys, cand_keys), 0, len(keys) - 1)
+    return np.where(keys[pos] == cand_keys, m.counts[pos], 0).astype(np.int64)
 
 
 def _candidates(
@@ -262,6 +259,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
     m_star = max(1, int(q_meas(per_record.tolist())))
     spent = [float(q_meas.map(1))]
     clipped = _clip_records(codes, m_star)
+    exact = count_combinations(table.with_codes(clipped), length)
 
     out: dict[tuple[int, ...], Marginal] = {}
     sigmas, thresholds, caps, n_candidates = {}, {}, {}, {}
@@ -279,7 +277,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
                 cand = _candidates(cols, out, card)
                 if cand is not None:
                     groups.append((cols, cand))
-        true_counts = [_counts_for(clipped, cols, card, pack(v, card[list(cols)])) for cols, v in groups]
+        true_counts = [_counts_for(exact, cols, card, pack(v, card[list(cols)])) for cols, v in groups]
         vector = np.concatenate([*true_counts, [table.n] if size == 1 else []]).astype(np.int64)
         sensitivity = math.sqrt(cap + (1 if size == 1 else 0))
         meas = make_gaussian_counts(sensitivity, float(rho_len[size - 1]))

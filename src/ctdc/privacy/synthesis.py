@@ -123,43 +123,56 @@ def _conditional_weights(
     return weights
 
 
-def _rake(weights: np.ndarray, target: np.ndarray, iterations: int = 5) -> np.ndarray:
+def _rake(weights: np.ndarray, target: np.ndarray, sizes: np.ndarray, iterations: int = 5) -> np.ndarray:
     """Rescale each value's column of row-wise probabilities so their sum approaches the 1-way target.
 
-    Errors in already drawn parents shift every conditional a little; raking the probabilities of this column
-    towards its released 1-way counts (iterative proportional fitting on one margin) stops that drift from
-    accumulating along the chain. Zero weights stay zero, so the k-synthetic support is untouched.
+    Row g of `weights` stands for `sizes[g]` records. Errors in already drawn parents shift every conditional a
+    little; raking the probabilities of this column towards its released 1-way counts (iterative proportional
+    fitting on one margin) stops that drift from accumulating along the chain. Zero weights stay zero, so the
+    k-synthetic support is untouched.
     """
     probs = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-300)
     for _ in range(iterations):
-        expected = probs.sum(axis=0)
+        expected = sizes @ probs
         factor = np.divide(target, expected, out=np.ones_like(target), where=expected > 0)
         probs = probs * factor[None, :]
         probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-300)
     return probs
 
 
-def _stratified_uniforms(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One uniform per record, stratified among records that share the same distribution.
+def _stratified_uniforms(group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniform per record, stratified among records of the same `group` (records sharing a distribution).
 
-    Records with identical weights form a group; within a group of m records the uniforms are
-    (0 + U, 1 + U, ..., m - 1 + U) / m in a random order (systematic sampling). Each record still draws from its
-    own distribution, but a group's value counts match their expectation to within one, instead of carrying
-    multinomial noise (about sqrt(n p) records per value).
+    Within a group of m records the uniforms are (0 + U, 1 + U, ..., m - 1 + U) / m in a random order
+    (systematic sampling). Each record still draws from its own distribution, but a group's value counts match
+    their expectation to within one, instead of carrying multinomial noise (about sqrt(n p) records per value).
     """
-    n = weights.shape[0]
+    n = len(group)
     if n == 0:
         return np.empty(0)
-    probe = rng.random(weights.shape[1])
-    _, group = np.unique(np.round(weights @ probe, 12), return_inverse=True)
-    group = group.reshape(-1)
     order = np.lexsort((rng.random(n), group))
     sizes = np.bincount(group)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - np.repeat(starts, sizes)
     offset = rng.random(len(sizes))
-    return (rank + offset[group]) / sizes[group]
+    return (rank + offset[group]) / np.maximum(sizes[group], 1)
+
+
+def _parent_groups(out: np.ndarray, parents: tuple[int, ...], card: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(one representative row per distinct combination of the parents' drawn values, each record's group).
+
+    A record's conditional distribution depends only on its parents' values (missing included), so weights are
+    worked out once per group instead of once per record.
+    """
+    n = out.shape[0]
+    if not parents or n == 0:
+        return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    for s in parents:
+        key = key * (int(card[s]) + 1) + (out[:, s].astype(np.int64) + 1)
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    return first, group.reshape(-1)
 
 
 def synthesize(
@@ -191,9 +204,15 @@ def synthesize(
         # Share of records without a counted value in this column (missing, or a value too rare to publish).
         counted = float(dense.get((c,)).sum())
         missing_rate = min(max(1.0 - counted / aggregates.total, 0.0), 1.0) if aggregates.total > 0 else 1.0
-        values = _conditional_weights(dense, out, c, parents, missing_rate)
+        if enforce_support:
+            # The support mask depends on every drawn column, not just the parents: one row per record.
+            rep, group = np.arange(n), np.arange(n)
+        else:
+            rep, group = _parent_groups(out, parents, card)
+        values = _conditional_weights(dense, out[rep], c, parents, missing_rate)
+        g = len(rep)
         mass = values.sum(axis=1)
-        weights = np.zeros((n, int(card[c]) + 1))  # last column: missing
+        weights = np.zeros((g, int(card[c]) + 1))  # last column: missing
         has = mass > 0
         weights[has, :-1] = values[has] * ((1.0 - missing_rate) / mass[has])[:, None]
         weights[:, -1] = missing_rate
@@ -222,13 +241,22 @@ def synthesize(
             weights[:, :-1] = masked
         total = weights.sum(axis=1)
         weights[total <= 0, -1] = 1.0  # nothing allowed: the cell stays missing (always safe)
+        sizes = np.bincount(group, minlength=g).astype(np.float64)
         if calibrate and n:
             one_way = dense.get((c,))
             target = np.append(one_way, max(aggregates.total - one_way.sum(), 0.0))
-            weights = _rake(weights, target * (n / max(target.sum(), 1e-12)))
+            weights = _rake(weights, target * (n / max(target.sum(), 1e-12)), sizes)
         cum = np.cumsum(weights, axis=1)
-        u = _stratified_uniforms(weights, rng) * cum[:, -1]
-        choice = (u[:, None] >= cum).sum(axis=1)
+        cum /= np.maximum(cum[:, -1:], 1e-300)
+        # Records whose distributions are identical share one stratum of uniforms.
+        probe = rng.random(weights.shape[1])
+        _, stratum = np.unique(np.round(weights @ probe, 12), return_inverse=True)
+        u = _stratified_uniforms(stratum.reshape(-1)[group], rng)
+        # Inverse CDF for every record at once: row j of `cum` lies in [j, j + 1] once shifted by j, so one
+        # searchsorted over the flattened rows finds each record's value within its own group's row.
+        width = weights.shape[1]
+        shifted = (cum + np.arange(g)[:, None]).ravel()
+        choice = np.searchsorted(shifted, u + group, side="right") - group * width
         choice = np.minimum(choice, int(card[c]))
         out[:, c] = np.where(choice == card[c], -1, choice)
         done.append(c)

@@ -227,6 +227,28 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
     return BuiltRelease(dataset, version, final, summary, metadata, checks)
 
 
+def remove_stale_temporaries(root: Path, dataset: str) -> list[str]:
+    """Delete the `.tmp-*` folders that builds of `dataset` left when they died before their rename.
+
+    A killed build (kill -9, power cut) cannot clean up after itself; its folder is never served or listed, but
+    it holds protected rows and takes disk space. Call this only while holding the dataset's build reservation
+    (one active build per dataset): the folder of a live build would go too. Returns the names removed.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "victims" / ".tmp-2026.11.2-abc").mkdir(parents=True)
+    >>> (root / "victims" / "2026.11.1").mkdir()
+    >>> remove_stale_temporaries(root, "victims"), sorted(p.name for p in (root / "victims").iterdir())
+    (['.tmp-2026.11.2-abc'], ['2026.11.1'])
+    """
+    folder = root / dataset
+    removed = []
+    for tmp in sorted(folder.glob(".tmp-*")) if folder.is_dir() else []:
+        shutil.rmtree(tmp)
+        removed.append(tmp.name)
+    return removed
+
+
 def read_metadata(path: Path) -> dict | None:
     """metadata.json of a release folder, or None when there is none."""
     p = path / "metadata.json"

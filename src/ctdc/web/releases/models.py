@@ -54,6 +54,7 @@ class ReleaseBuild(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         REFUSED = "refused", "Built, publishing refused by a disclosure check"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
@@ -66,6 +67,8 @@ class ReleaseBuild(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     log = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(
+        default=False, help_text="Set by a steward on a running build; it stops at its next stage.")
     requested_by = models.CharField(max_length=150, blank=True)
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)

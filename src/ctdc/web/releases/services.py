@@ -15,10 +15,18 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from ctdc.errors import CtdcError, DisclosureCheckFailed, ReleaseError
-from ctdc.release.build import build_release, next_version, read_metadata, verify_release
+from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, ReleaseError
+from ctdc.release.build import (
+    build_release,
+    next_version,
+    read_metadata,
+    remove_stale_temporaries,
+    verify_release,
+)
 from ctdc.release.methods import METHODS, MethodParams
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
@@ -86,12 +94,54 @@ def release_build_enqueue(**kwargs) -> ReleaseBuild:
     return build
 
 
+# From this stage on the folder is being moved into place: a cancel request no longer stops the build.
+LAST_CANCELLABLE_PERCENT = 94
+
+
 def _log(build: ReleaseBuild, percent: int, message: str) -> None:
     stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    line = f"{stamp} {percent:3d}% {message}\n"
     build.progress = percent
-    build.log += f"{stamp} {percent:3d}% {message}\n"
-    ReleaseBuild.objects.filter(pk=build.pk).update(progress=percent, log=build.log)
+    build.log += line
+    # Appended in the database, not rewritten: a steward's cancel note written meanwhile stays in the log.
+    ReleaseBuild.objects.filter(pk=build.pk).update(progress=percent, log=Concat(F("log"), Value(line)))
     log.info("release build %s: %s%% %s", build.pk, percent, message)
+
+
+def _progress(build: ReleaseBuild, percent: int, message: str) -> None:
+    """Progress callback of a running build; also where a steward's cancel request takes effect.
+
+    Raising here unwinds the pure core, which deletes its temporary folder: no release is written.
+    """
+    if percent <= LAST_CANCELLABLE_PERCENT and ReleaseBuild.objects.filter(pk=build.pk, cancel_requested=True).exists():
+        raise BuildCancelled(f"Cancelled at {build.progress}%; no release was written.", {"build": build.pk})
+    _log(build, percent, message)
+
+
+def release_build_cancel(*, build_id: int, by: str = "") -> ReleaseBuild:
+    """Cancel a build: a queued one never starts; a running one stops at its next stage, writing nothing.
+
+    Privacy budget that a dp-synthetic build already spent stays in the ledger (the computation happened).
+    """
+    who = f" by {by}" if by else ""
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    with transaction.atomic():
+        try:
+            build = ReleaseBuild.objects.select_for_update().get(pk=build_id)
+        except ReleaseBuild.DoesNotExist:
+            raise ReleaseError(f"No release build {build_id}.", {"build": build_id}) from None
+        if build.status == ReleaseBuild.Status.QUEUED:
+            build.status, build.finished_at = ReleaseBuild.Status.CANCELLED, timezone.now()
+            build.error = f"Cancelled{who} before it started."
+            build.log += f"{stamp}   0% {build.error}\n"
+        elif build.status == ReleaseBuild.Status.RUNNING:
+            build.cancel_requested = True
+            build.log += f"{stamp} {build.progress:3d}% Cancel requested{who}; the build stops at its next stage.\n"
+        else:
+            raise ReleaseError(f"Build {build_id} has already ended ({build.get_status_display().lower()}).",
+                               {"build": build_id, "status": build.status})
+        build.save(update_fields=["status", "finished_at", "error", "log", "cancel_requested"])
+    return build
 
 
 def release_build_run(*, build_id: int) -> ReleaseBuild:
@@ -100,16 +150,20 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
     Never raises for a data or privacy problem: the outcome (succeeded, refused, failed) is on the build row.
     """
     build = ReleaseBuild.objects.get(pk=build_id)
-    if build.status != ReleaseBuild.Status.QUEUED:
-        return build
-    ReleaseBuild.objects.filter(pk=build.pk).update(status=ReleaseBuild.Status.RUNNING, started_at=timezone.now(),
-                                                    host=socket.gethostname(), pid=os.getpid())
+    # Only a build still queued starts (a cancelled one never does, even if the worker already picked it up).
+    started = ReleaseBuild.objects.filter(pk=build.pk, status=ReleaseBuild.Status.QUEUED).update(
+        status=ReleaseBuild.Status.RUNNING, started_at=timezone.now(), host=socket.gethostname(), pid=os.getpid())
     build.refresh_from_db()
+    if not started:
+        return build
     try:
-        _log(build, 1, "Taking a snapshot of the approved records")
+        _progress(build, 1, "Taking a snapshot of the approved records")
         frame, inputs = release_snapshot(dataset=build.dataset)
-        _log(build, 5, f"Snapshot: {frame.height} approved records")
+        _progress(build, 5, f"Snapshot: {frame.height} approved records")
         dataset, root = build.dataset, settings.CTDC_RELEASES_DIR
+        # Holding the dataset's only active build, this build may clear what killed builds left behind.
+        for name in remove_stale_temporaries(root, dataset):
+            _log(build, 5, f"Removed {name}, left by a build that stopped before it finished")
         # Versions already on disk count too: a folder may outlive its database row (a restored backup, a test).
         folder = root / dataset
         on_disk = [p.name for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
@@ -124,7 +178,7 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
             params=MethodParams(k=p["k"], epsilon=p["epsilon"], length=p["length"], seed=p.get("seed", 0),
                                 ledger=repository_ledger(), purpose=f"release {dataset} {version} ({build.method})"),
             notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
-            progress=lambda pct, msg: _log(build, pct, msg))
+            progress=lambda pct, msg: _progress(build, pct, msg))
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
         # The database row flips only after the folder is complete and in place.
         with transaction.atomic():
@@ -146,6 +200,9 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
             _log(build, 100, f"Published {dataset} {version}")
         status = ReleaseBuild.Status.SUCCEEDED
         error = ""
+    except BuildCancelled as exc:
+        status, error = ReleaseBuild.Status.CANCELLED, exc.message
+        _log(build, build.progress, exc.message)
     except DisclosureCheckFailed as exc:
         status, error = ReleaseBuild.Status.REFUSED, exc.message
         _log(build, 100, f"Not published: {exc.message}")

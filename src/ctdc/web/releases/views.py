@@ -23,7 +23,12 @@ from ctdc.release.package import TERMS, citation_text
 from ctdc.web.accounts.models import Membership
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_build_list, release_file, release_folder, release_list
-from ctdc.web.releases.services import release_build_enqueue, release_publish, release_withdraw
+from ctdc.web.releases.services import (
+    release_build_cancel,
+    release_build_enqueue,
+    release_publish,
+    release_withdraw,
+)
 
 TERMS_SESSION_KEY = "ctdc_terms_accepted"
 FILE_TITLES = {
@@ -122,6 +127,10 @@ def steward_action(request):
                 length=int(p["length"]) if p.get("length") else None, notes=p.get("notes", ""),
                 publish=p.get("publish") == "on", requested_by=request.user.get_username())
             messages.info(request, f"Build {b.pk} queued; the worker (ctdc manage db_worker) runs it.")
+        elif action == "cancel":
+            b = release_build_cancel(build_id=int(p.get("build", "")), by=request.user.get_username())
+            messages.info(request, f"Build {b.pk} cancelled." if b.status == ReleaseBuild.Status.CANCELLED
+                          else f"Build {b.pk} stops at its next stage.")
         elif action == "publish":
             r = release_publish(dataset=p["dataset"], version=p["version"])
             messages.info(request, f"Published {r.dataset} {r.version}.")
