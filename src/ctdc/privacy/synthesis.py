@@ -175,6 +175,55 @@ def _parent_groups(out: np.ndarray, parents: tuple[int, ...], card: np.ndarray) 
     return first, group.reshape(-1)
 
 
+class _Drawn:
+    """The records holding a value in each set of already drawn columns, for the k-synthetic support mask.
+
+    Drawn columns never change, so the rows where a column (or a pair of columns) holds a value, their packed
+    values and the distinct ones are worked out once and reused for every later column. Sparse columns (most
+    flags) then cost in proportion to their filled cells, not to the number of records.
+    """
+
+    def __init__(self, out: np.ndarray, card: np.ndarray) -> None:
+        self.out, self.card = out, card
+        self._cache: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def rows(self, subset: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(records with a value in every column of `subset`, their values packed in subset order, distinct keys)."""
+        hit = self._cache.get(subset)
+        if hit is not None:
+            return hit
+        last = subset[-1]
+        if len(subset) == 1:
+            idx = np.flatnonzero(self.out[:, last] >= 0)
+            key = self.out[idx, last].astype(np.int64)
+        else:
+            prev_idx, prev_key, _ = self.rows(subset[:-1])
+            vals = self.out[prev_idx, last]
+            keep = vals >= 0
+            idx = prev_idx[keep]
+            key = prev_key[keep] * int(self.card[last]) + vals[keep]
+        result = (idx, key, np.unique(key))
+        if len(subset) <= 2:  # longer sets are used once per column: caching them would only cost memory
+            self._cache[subset] = result
+        return result
+
+    def support_mask(self, dense: _Dense, c: int, done: list[int], length: int) -> np.ndarray:
+        """Which values of `c` each record may take: S + value must be in the aggregates for every drawn S, |S| < L."""
+        n, width = self.out.shape[0], int(self.card[c])
+        value_ok = dense.get((c,)) > 0
+        allowed = np.repeat(value_ok[None, :], n, axis=0)
+        for size in range(1, min(length - 1, len(done)) + 1):
+            for subset in combinations(done, size):
+                idx, key, distinct = self.rows(subset)
+                if not len(idx):
+                    continue
+                support = dense.get((*subset, c)).reshape(-1, width) > 0
+                if support[np.ix_(distinct, value_ok)].all():
+                    continue  # every drawn combination of S allows every value still allowed: nothing to mask
+                allowed[idx] &= support[key]
+        return allowed
+
+
 def synthesize(
     aggregates: Aggregates,
     n: int | None = None,
@@ -196,6 +245,7 @@ def synthesize(
     card = aggregates.cardinalities
     dense = _Dense(aggregates)
     out = np.full((n, p), -1, dtype=np.int32)
+    drawn = _Drawn(out, card)
     done: list[int] = []
     for c, parents in plan(aggregates):
         if card[c] == 0:  # a column that is missing everywhere stays missing
@@ -217,19 +267,7 @@ def synthesize(
         weights[has, :-1] = values[has] * ((1.0 - missing_rate) / mass[has])[:, None]
         weights[:, -1] = missing_rate
         if enforce_support:
-            allowed = np.ones((n, int(card[c])), dtype=bool)
-            allowed &= dense.get((c,)) > 0
-            for size in range(1, min(aggregates.length - 1, len(done)) + 1):
-                for subset in combinations(done, size):
-                    rows = np.ones(n, dtype=bool)
-                    for s in subset:
-                        rows &= out[:, s] >= 0
-                    idx = np.flatnonzero(rows)
-                    key = np.zeros(len(idx), dtype=np.int64)
-                    for s in subset:
-                        key = key * int(card[s]) + out[idx, s]
-                    support = dense.get((*subset, c)).reshape(-1, int(card[c])) > 0
-                    allowed[idx] &= support[key]
+            allowed = drawn.support_mask(dense, c, done, aggregates.length)
             masked = weights[:, :-1] * allowed
             # When the allowed values carry no weight for a record, fall back to their 1-way counts; then
             # restore the value share so masking does not turn into extra missing cells.
