@@ -1,7 +1,9 @@
 """Privacy engine benchmark: ctdc.privacy side by side with pac-synth (and MST from smartnoise-synth).
 
-Run:  python benchmarks/privacy.py [--rows 250000] [--dataset victims|ctdc-public] [--skip-pacsynth]
-                                   [--mst-python /path/to/venv/bin/python]
+Run:  python benchmarks/privacy.py [--rows 250000] [--dataset victims|ctdc-public|fixtures] [--skip-pacsynth]
+                                   [--mst-python var/mst-venv/bin/python] [--repeat 3] [--steps a,b]
+
+`make bench-peers` installs pac-synth (the `bench` extra) and builds the MST interpreter in var/mst-venv.
 
 Each step runs in a fresh spawned process so its peak resident memory (ru_maxrss, which includes the ~150 MB
 of the interpreter and imports) is its own. Wall time covers the step only (not data generation or imports).
@@ -260,6 +262,25 @@ def fixtures_table(n: int, seed: int):
     return df.select([c for c in df.columns if "__" not in c] + keep)
 
 
+# Steps whose result changes from run to run (DP noise, sampling): worth repeating to compare accuracy.
+REPEATABLE = {"dp_synthesis", "k_synthesis", "pacsynth", "mst"}
+
+
+def _mean_of(rs: list[dict]) -> dict:
+    """One result standing for several runs: numbers averaged, the rest from the first run."""
+    ok = [r for r in rs if "error" not in r]
+    if not ok:
+        return rs[0]
+    out = dict(ok[0])
+    for key in ("wall_s", "peak_rss_mb"):
+        if key in out:
+            out[key] = sum(r[key] for r in ok) / len(ok)
+    if "marginal_mae" in out:
+        out["marginal_mae"] = {k: sum(r["marginal_mae"][k] for r in ok) / len(ok) for k in out["marginal_mae"]}
+    out["runs"] = len(ok)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=250_000)
@@ -268,6 +289,9 @@ def main() -> None:
     parser.add_argument("--mst-python", default=None)
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--json", dest="json_out", default=None, help="Also write the results here.")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="Run the synthesis steps (and MST) this many times; the table shows means, and the "
+                             "spread of the MAE over the runs is printed below it. DP noise differs every run.")
     args = parser.parse_args()
 
     from ctdc.privacy.simulated import simulate_ctdc_public, simulate_victims
@@ -287,20 +311,26 @@ def main() -> None:
     print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores", flush=True)
     results: dict[str, dict] = {}
     wanted = [s for s in args.steps.split(",") if s]
+    runs: dict[str, list[dict]] = {}
+
+    def measure(name: str, run) -> None:
+        times = args.repeat if name in REPEATABLE else 1
+        for _ in range(times):
+            out = str(work / f"{name}.parquet")
+            r = run(out)
+            if Path(out).exists():
+                r["marginal_mae"] = accuracy(src, out)
+                Path(out).unlink()
+            print(f"{name:15s} {json.dumps(r)}", flush=True)
+            runs.setdefault(name, []).append(r)
+        results[name] = _mean_of(runs[name])
+
     for name in wanted:
         if name == "pacsynth" and args.skip_pacsynth:
             continue
-        out = str(work / f"{name}.parquet")
-        results[name] = run_step(name, src, out)
-        if Path(out).exists():
-            results[name]["marginal_mae"] = accuracy(src, out)
-        print(f"{name:15s} {json.dumps(results[name])}", flush=True)
+        measure(name, lambda out, name=name: run_step(name, src, out))
     if args.mst_python:
-        out = str(work / "mst.parquet")
-        results["mst"] = run_mst(args.mst_python, src, out)
-        if Path(out).exists():
-            results["mst"]["marginal_mae"] = accuracy(src, out)
-        print(f"{'mst':15s} {json.dumps(results['mst'])}", flush=True)
+        measure("mst", lambda out: run_mst(args.mst_python, src, out))
 
     print("\n| step | wall time (s) | peak RSS (MB) | MAE 1-way | MAE 2-way | MAE 3-way |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -311,8 +341,17 @@ def main() -> None:
         mae = r.get("marginal_mae", {})
         cells = " | ".join(f"{mae[k]:.5f}" if k in mae else "" for k in ("1", "2", "3"))
         print(f"| {name} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {cells} |")
+    if args.repeat > 1:
+        print(f"\nMAE over {args.repeat} runs (mean, min-max):")
+        for name, rs in runs.items():
+            maes = [r["marginal_mae"] for r in rs if "marginal_mae" in r]
+            if len(maes) > 1:
+                spread = ", ".join(
+                    f"{k}-way {sum(m[k] for m in maes) / len(maes):.2e} ({min(m[k] for m in maes):.2e}-"
+                    f"{max(m[k] for m in maes):.2e})" for k in ("1", "2", "3"))
+                print(f"  {name}: {spread}")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(results, indent=2))
+        Path(args.json_out).write_text(json.dumps({"mean": results, "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

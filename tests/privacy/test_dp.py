@@ -15,6 +15,7 @@ from ctdc.privacy.aggregates import count_combinations
 from ctdc.privacy.dp import (
     DPSettings,
     _clip_records,
+    _consistent_one_way,
     auto_delta,
     epsilon_of,
     make_dp_aggregates,
@@ -118,12 +119,50 @@ def test_dp_aggregates_spend_exactly_the_budget_and_record_the_accounting(victim
     assert p["epsilon_spent"] <= 2.0 + 1e-9
     assert p["rho_spent"] <= p["rho"] + 1e-12
     assert p["privacy_unit"].startswith("one record")
+    m_star = p["attributes_per_record_bound"]
     for size in ("1", "2", "3"):
         sigma = p["sigma_by_length"][size]
         rho_l = p["rho_by_length"][size]
-        cap = p["contribution_bound_by_length"][size] + (1 if size == "1" else 0)
-        assert sigma == pytest.approx(math.sqrt(cap / (2 * rho_l)), rel=1e-6)
+        sensitivity = p["l2_sensitivity_by_length"][size]
+        assert sigma == pytest.approx(sensitivity / math.sqrt(2 * rho_l), rel=1e-6)
+        if size != "1":
+            assert sensitivity == pytest.approx(math.sqrt(math.comb(m_star, int(size))))
+    # Length 1: one cell per column and record (a value or missing) when that is no more than m* + 1 cells.
+    if victims.width <= m_star + 1:
+        assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(victims.width))
+        assert p["one_way_cells"].startswith("values and a missing cell")
+    else:
+        assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(m_star + 1))
     assert agg.n_combinations(1) > 0
+
+
+def test_sparse_tables_keep_the_record_count_cell_at_length_one():
+    # 30 flag columns, each record holds 3 flags: measuring a missing cell per column would cost sqrt(30).
+    rng = np.random.default_rng(4)
+    flags = np.full((3000, 30), None, dtype=object)
+    for row in range(3000):
+        flags[row, rng.choice(30, 3, replace=False)] = "1"
+    table = encode_table(pl.DataFrame({f"f{j}": list(flags[:, j]) for j in range(30)}))
+    p = make_dp_aggregates(table, DPSettings(length=2)).protection
+    assert p["attributes_per_record_bound"] < 29
+    assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(p["attributes_per_record_bound"] + 1))
+    assert p["one_way_cells"] == "values and the record count"
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(st.lists(st.floats(-50, 500), min_size=2, max_size=6), min_size=1, max_size=6))
+def test_one_way_consistency_makes_every_column_sum_to_one_record_count(cells):
+    card = np.array([len(c) - 1 for c in cells])
+    noisy = np.concatenate([np.array(c, dtype=float) for c in cells])
+    adjusted, n = _consistent_one_way(noisy, card)
+    starts = np.concatenate([[0], np.cumsum(card + 1)[:-1]])
+    sums = np.add.reduceat(adjusted, starts)
+    assert np.allclose(sums, sums[0], atol=1e-6)
+    # Least squares onto the constraint: within a column every cell moves by the same amount.
+    shift = adjusted - noisy
+    for start, size in zip(starts, card + 1, strict=True):
+        assert np.allclose(shift[start : start + size], shift[start], atol=1e-9)
+    assert n == pytest.approx(max(float(sums[0]), 0.0), abs=1e-6)
 
 
 def test_dp_aggregates_are_consistent_and_drop_counts_below_the_threshold(victims):
