@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 from ctdc.errors import DisclosureCheckFailed, ReleaseError
 from ctdc.release.methods import METHODS, MethodResult, as_text
@@ -224,3 +226,33 @@ def test_a_running_build_stops_at_its_next_stage_when_cancelled(approved):
     assert "Cancel requested by steward" in done.log and "no release was written" in done.error
     assert not Release.objects.exists()
     assert (sorted(folder.iterdir()) if folder.is_dir() else []) == before  # no folder, no temporary left
+
+
+def test_releases_in_another_storage_are_served_and_verified_from_it_alone(run_cli, approved, client, tmp_path):
+    # A second FileSystemStorage stands in for object storage: the code only sees Django's storage API.
+    bucket = tmp_path / "bucket"
+    stores = {**settings.STORAGES, "releases": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                "OPTIONS": {"location": bucket}}}
+    with override_settings(STORAGES=stores):
+        built = run_cli("release", "build", "--publish", "--json")
+        assert built.exit_code == 0, built.output
+        version = json.loads(built.stdout)["version"]
+        stored = sorted(p.name for p in (bucket / "victims" / version).iterdir())
+        assert len(stored) == 17 and "CHECKSUMS.sha256" in stored
+        # The web process keeps nothing: without the builder's folder, everything still comes from the storage.
+        local = settings.CTDC_RELEASES_DIR / "victims" / version
+        for p in local.iterdir():
+            p.chmod(0o644)
+        shutil.rmtree(local)
+        assert run_cli("release", "verify", version).exit_code == 0
+        client.post("/data/terms/", {"accept": "yes", "next": "/data/"})
+        download = client.get(f"/data/victims/{version}/files/microdata.csv")
+        assert b"".join(download.streaming_content) == (bucket / "victims" / version / "microdata.csv").read_bytes()
+        assert "<code>unique-record-copies</code>" in client.get(f"/data/victims/{version}/").content.decode()
+        # A changed object in the storage is caught by verify.
+        target = bucket / "victims" / version / "aggregates.csv"
+        target.chmod(0o644)
+        target.write_text(target.read_text() + "x,1,1,none\n")
+        checked = run_cli("release", "verify", version, "--json")
+        assert checked.exit_code == 1
+        assert "aggregates.csv does not match its checksum" in json.loads(checked.stdout)["problems"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import polars as pl
-from django.conf import settings
 from django.db.models import F
 
 from ctdc.standard import load_standard
@@ -35,18 +33,6 @@ def release_get(*, dataset: str, version: str) -> Release:
 
         raise ReleaseError(f"No release {version} of dataset '{dataset}'.",
                            {"dataset": dataset, "version": version}) from None
-
-
-def release_folder(*, release: Release) -> Path:
-    return settings.CTDC_RELEASES_DIR / release.path
-
-
-def release_file(*, release: Release, name: str) -> Path | None:
-    """The path of one file of a *published* release, or None: drafts and withdrawn releases serve nothing."""
-    if release.status != Release.Status.PUBLISHED or name not in {f["name"] for f in release.files}:
-        return None
-    path = release_folder(release=release) / name
-    return path if path.is_file() else None
 
 
 def release_build_list(*, dataset: str | None = None, limit: int = 20):

@@ -20,17 +20,12 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, ReleaseError
-from ctdc.release.build import (
-    build_release,
-    next_version,
-    read_metadata,
-    remove_stale_temporaries,
-    verify_release,
-)
+from ctdc.release.build import build_release, next_version, remove_stale_temporaries
 from ctdc.release.methods import METHODS, MethodParams
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
-from ctdc.web.releases.selectors import release_folder, release_get, release_snapshot
+from ctdc.web.releases.selectors import release_get, release_snapshot
+from ctdc.web.releases.store import release_json, release_problems, release_store
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +166,7 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         now = datetime.now(UTC)
         version = next_version(known + on_disk, now)
         previous = Release.objects.filter(dataset=dataset).exclude(status=Release.Status.DRAFT).first()
-        prev_meta = read_metadata(release_folder(release=previous)) if previous else None
+        prev_meta = release_json(release=previous, name="metadata.json") if previous else None
         p = build.params
         built = build_release(
             frame, root=root, dataset=dataset, version=version, method=build.method,
@@ -180,11 +175,13 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
             notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
             progress=lambda pct, msg: _progress(build, pct, msg))
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
-        # The database row flips only after the folder is complete and in place.
+        release_path = str(built.path.relative_to(root))
+        release_store(folder=built.path, release_path=release_path)
+        # The database row flips only after the folder is complete and in place (and copied to the storage).
         with transaction.atomic():
             release = Release.objects.create(
                 dataset=dataset, version=version, status=Release.Status.DRAFT, method=build.method,
-                params=built.metadata["params"], path=str(built.path.relative_to(root)), summary=built.summary,
+                params=built.metadata["params"], path=release_path, summary=built.summary,
                 record_count=built.metadata["records"], input_count=frame.height,
                 standard_version=built.metadata["standard_version"], notes=build.notes,
                 previous_version=prev_meta["version"] if prev_meta else "",
@@ -247,8 +244,7 @@ def _locked(dataset: str, version: str) -> Release:
 
 def release_verify(*, dataset: str, version: str) -> list[str]:
     """Problems found re-checking a release's files, checksums and schemas (empty when intact)."""
-    release = release_get(dataset=dataset, version=version)
-    return verify_release(release_folder(release=release))
+    return release_problems(release=release_get(dataset=dataset, version=version))
 
 
 @transaction.atomic
@@ -265,7 +261,7 @@ def release_publish(*, dataset: str, version: str) -> Release:
         raise DisclosureCheckFailed(
             f"Release {dataset} {version} is not published: disclosure check {', '.join(failed)} failed on the "
             "output. See its report.", {"dataset": dataset, "version": version, "failed_checks": failed})
-    problems = verify_release(release_folder(release=release))
+    problems = release_problems(release=release)
     if problems:
         raise ReleaseError(f"Release {dataset} {version} does not verify: {problems[0]}.",
                            {"dataset": dataset, "version": version, "problems": problems})

@@ -22,13 +22,14 @@ from ctdc.release.methods import METHODS
 from ctdc.release.package import TERMS, citation_text
 from ctdc.web.accounts.models import Membership
 from ctdc.web.releases.models import Release, ReleaseBuild
-from ctdc.web.releases.selectors import release_build_list, release_file, release_folder, release_list
+from ctdc.web.releases.selectors import release_build_list, release_list
 from ctdc.web.releases.services import (
     release_build_cancel,
     release_build_enqueue,
     release_publish,
     release_withdraw,
 )
+from ctdc.web.releases.store import release_file_open, release_json
 
 TERMS_SESSION_KEY = "ctdc_terms_accepted"
 FILE_TITLES = {
@@ -69,8 +70,7 @@ def _show(value) -> str:
 
 def report(request, dataset: str, version: str):
     r = get_object_or_404(Release.objects.exclude(status=Release.Status.DRAFT), dataset=dataset, version=version)
-    path = release_folder(release=r) / "report.json"
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data = release_json(release=r, name="report.json") or {}
     engine = data.get("engine", {})
     return render(request, "releases/report.html", {
         "release": r, "report": data, "citation": _citation(r), "checks": data.get("checks", []),
@@ -88,10 +88,10 @@ def download(request, dataset: str, version: str, name: str):
                             content_type="text/plain; charset=utf-8")
     if not request.session.get(TERMS_SESSION_KEY):
         return redirect(f"{reverse('data-terms')}?next={request.path}")
-    path = release_file(release=r, name=name)
-    if path is None:
+    fh = release_file_open(release=r, name=name) if r.status == Release.Status.PUBLISHED else None
+    if fh is None:
         raise Http404("No such file in this release.")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"ctdc-{dataset}-{version}-{name}")
+    return FileResponse(fh, as_attachment=True, filename=f"ctdc-{dataset}-{version}-{name}")
 
 
 def terms(request):

@@ -97,6 +97,10 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 STORAGES = {
     # Uploads and release files go through the storage API, so an S3-compatible backend is a settings change.
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    # Published release files (ctdc.web.releases.store). At CTDC_RELEASES_DIR the build folders are read in
+    # place; any other backend gets a copy of every finished release before its database row is written.
+    "releases": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                 "OPTIONS": {"location": CTDC_RELEASES_DIR}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

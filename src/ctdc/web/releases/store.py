@@ -1,0 +1,95 @@
+"""Where published release files live: Django's storage API, alias `releases` (`settings.STORAGES`).
+
+The pure core builds a release folder on the builder's local disk (atomic rename needs one filesystem). By
+default the `releases` storage *is* that folder (`FileSystemStorage` at `CTDC_RELEASES_DIR`) and nothing is
+copied. Point the alias at any other backend (an S3-compatible bucket through django-storages, a shared volume)
+and every build copies its finished folder there, file by file, before its `Release` row exists: readers find
+release files only through that row, so they never see a half-copied release. Web processes then read releases
+from the storage alone and keep nothing on their own disk.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, storages
+
+from ctdc.errors import ReleaseError
+from ctdc.release.build import verify_release
+from ctdc.web.releases.models import Release
+
+ALIAS = "releases"
+
+
+def release_storage() -> Storage:
+    return storages[ALIAS]
+
+
+def _is_build_folder(storage: Storage) -> bool:
+    """True when the storage is the local folder the core builds into (nothing to copy, read in place)."""
+    return isinstance(storage, FileSystemStorage) and (
+        Path(storage.location).resolve() == Path(settings.CTDC_RELEASES_DIR).resolve())
+
+
+def _key(release_path: str, name: str) -> str:
+    return f"{release_path}/{name}"
+
+
+def release_store(*, folder: Path, release_path: str) -> None:
+    """Copy a finished release folder into the release storage under `release_path` (`<dataset>/<version>`).
+
+    Refuses to overwrite: a published release's files never change.
+    """
+    storage = release_storage()
+    if _is_build_folder(storage):
+        return
+    for path in sorted(folder.iterdir()):
+        key = _key(release_path, path.name)
+        if storage.exists(key):
+            raise ReleaseError(f"Release storage already holds {key}; release files are never rewritten.",
+                               {"key": key})
+        with path.open("rb") as fh:
+            saved = storage.save(key, File(fh, name=path.name))
+        if saved != key:  # a backend that renames instead of refusing would hide a clash
+            storage.delete(saved)
+            raise ReleaseError(f"Release storage stored {key} as {saved}.", {"key": key})
+
+
+def release_file_open(*, release: Release, name: str) -> IO[bytes] | None:
+    """One file of a release, opened for reading from the release storage, or None if it is not there."""
+    if name not in {f["name"] for f in release.files}:
+        return None
+    storage = release_storage()
+    key = _key(release.path, name)
+    return storage.open(key, "rb") if storage.exists(key) else None
+
+
+def release_json(*, release: Release, name: str) -> dict | None:
+    """A JSON file of a release (report.json, metadata.json), or None when it is missing."""
+    storage = release_storage()
+    key = _key(release.path, name)
+    if not storage.exists(key):
+        return None
+    with storage.open(key, "rb") as fh:
+        return json.loads(fh.read().decode("utf-8"))
+
+
+def release_problems(*, release: Release) -> list[str]:
+    """Re-check a release's files as the storage holds them: checksums, data package hashes, CSV headers."""
+    storage = release_storage()
+    if _is_build_folder(storage):
+        return verify_release(Path(settings.CTDC_RELEASES_DIR) / release.path)
+    with tempfile.TemporaryDirectory(prefix="ctdc-verify-") as tmp:
+        folder = Path(tmp) / "release"
+        folder.mkdir()
+        _, names = storage.listdir(release.path)
+        for name in names:
+            with storage.open(_key(release.path, name), "rb") as src, (folder / name).open("wb") as dst:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(chunk)
+        return verify_release(folder)
