@@ -194,14 +194,16 @@ class _Drawn:
             return hit
         last = subset[-1]
         if len(subset) == 1:
-            idx = np.flatnonzero(self.out[:, last] >= 0)
+            idx = np.flatnonzero(self.out[:, last] >= 0).astype(np.int32)
             key = self.out[idx, last].astype(np.int64)
         else:
             prev_idx, prev_key, _ = self.rows(subset[:-1])
             vals = self.out[prev_idx, last]
             keep = vals >= 0
             idx = prev_idx[keep]
-            key = prev_key[keep] * int(self.card[last]) + vals[keep]
+            key = prev_key[keep].astype(np.int64) * int(self.card[last]) + vals[keep]
+        if int(np.prod(self.card[list(subset)], dtype=np.float64)) < 2**31:
+            key = key.astype(np.int32)  # the cache holds hundreds of these: half the memory
         result = (idx, key, np.unique(key))
         if len(subset) <= 2:  # longer sets are used once per column: caching them would only cost memory
             self._cache[subset] = result
