@@ -62,7 +62,7 @@ def test_build_verify_publish_and_withdraw_a_release(run_cli, approved, client):
     client.post("/data/terms/", {"accept": "yes", "next": url})
     download = client.get(url)
     assert download.status_code == 200
-    assert b"".join(download.streaming_content).startswith(b"registration_year,data_source,gender")
+    assert b"".join(download.streaming_content).startswith(b"registration_year,data_source,trafficking_status,trafficking_status_decided_by,gender")
     assert client.get(f"/data/victims/{version}/").status_code == 200
     detail = client.get(f"/api/v1/releases/victims/{version}").json()
     assert [c["passed"] for c in detail["checks"]] == [True, True, True] and len(detail["files"]) == 17

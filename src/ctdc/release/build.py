@@ -53,17 +53,18 @@ VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
 DIMENSIONS = ("registration_year", "gender", "age_band", "majority_status", "citizenship",
               "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control", "data_source")
 MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control"})
-# The columns of a victims release, those of the public CTDC layout. Never released: `victim_id` (a surrogate key
-# that would single out every row), exact ages (the bands carry them). Not released yet (standard 0.2.0 fields,
-# to add once reviewed for disclosure risk): trafficking status and its decision body, recruitment methods,
-# online platforms, and the derived coarse fields (`labour_sectors_isic`, `means_of_control_groups`), which users
-# can derive from the codebook.
-RELEASED_FIELDS = ("registration_year", "data_source", "gender", "age_band", "majority_status",
-                   "majority_status_at_exploitation", "majority_status_at_entry", "citizenship",
-                   "country_of_exploitation", "exploitation_types", "labour_sectors", "sexual_exploitation_types",
-                   "means_of_control", "is_abduction", "recruiter_relations", "trafficking_duration")
+# The columns of a victims release, those of the public CTDC layout plus trafficking status and who decided it
+# (standard 0.2.0). Never released: `victim_id` (a surrogate key that would single out every row), exact ages (the
+# bands carry them). Not released yet: recruitment methods and online platforms (40 more flag columns, which the
+# DP release could not carry within its time budget), and the derived coarse fields (`labour_sectors_isic`,
+# `means_of_control_groups`), which users can derive from the codebook.
+RELEASED_FIELDS = ("registration_year", "data_source", "trafficking_status", "trafficking_status_decided_by",
+                   "gender", "age_band", "majority_status", "majority_status_at_exploitation",
+                   "majority_status_at_entry", "citizenship", "country_of_exploitation", "exploitation_types",
+                   "labour_sectors", "sexual_exploitation_types", "means_of_control", "is_abduction",
+                   "recruiter_relations", "trafficking_duration")
 # Single-valued sensitive fields that the rare-combinations check also looks at.
-CHECKED_SENSITIVE = ("data_source", "is_abduction", "trafficking_duration")
+CHECKED_SENSITIVE = ("data_source", "trafficking_status", "is_abduction", "trafficking_duration")
 
 Progress = Callable[[int, str], None]
 
