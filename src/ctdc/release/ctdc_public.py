@@ -132,8 +132,12 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
         .then(_col(frame, "country_of_exploitation")).otherwise(None).alias("CountryOfExploitation"),
         _col(frame, "is_abduction").replace_strict({"true": "1", "false": "0"}, default=None).alias("isAbduction"),
     ]
+    # Each multi-valued field is split once into a list column: dozens of flags test membership in it, and
+    # an expression that splits again for every flag made this export take seconds on 250,000 rows.
+    frame = frame.with_columns(_col(frame, field).str.split(";").alias(f"\x00parts_{field}")
+                               for field, *_ in GROUPS)
     for field, prefix, codes, not_specified, concat in GROUPS:
-        parts = _col(frame, field).str.split(";")
+        parts = pl.col(f"\x00parts_{field}")
         recorded = _col(frame, field).is_not_null()
         names = []
         for code, suffix in codes.items():
