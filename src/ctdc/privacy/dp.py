@@ -291,7 +291,10 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
 
     out: dict[tuple[int, ...], Marginal] = {}
     sigmas, thresholds, caps, n_candidates, sensitivities = {}, {}, {}, {}, {}
-    one_way_missing = False
+    # Length 1 with a missing cell per column when that costs no more noise than the record count would:
+    # every record then adds exactly one cell per column (L2 sensitivity sqrt(p)), and each column's cells
+    # sum to the record count, a constraint that post-processing uses to remove part of the noise.
+    one_way_missing = p <= m_star + 1
     total = 0.0
     for size in range(1, length + 1):
         cap = math.comb(m_star, size)
@@ -307,10 +310,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
                 if cand is not None:
                     groups.append((cols, cand))
         true_counts = [_counts_for(exact, cols, card, pack(v, card[list(cols)])) for cols, v in groups]
-        # Length 1 with a missing cell per column when that costs no more noise than the record count would:
-        # every record then adds exactly one cell per column (L2 sensitivity sqrt(p)), and each column's cells
-        # sum to the record count, a constraint that post-processing uses to remove part of the noise.
-        with_missing = size == 1 and p <= m_star + 1
+        with_missing = size == 1 and one_way_missing
         if with_missing:
             cap = p
             vector = np.concatenate([np.append(t, table.n - t.sum()) for t in true_counts]).astype(np.int64)
@@ -324,7 +324,6 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         tau = s.threshold[min(size - 1, len(s.threshold) - 1)] * sigma
         sigmas[size], thresholds[size], caps[size], n_candidates[size] = sigma, tau, cap, len(vector)
         sensitivities[size] = sensitivity
-        one_way_missing = one_way_missing or with_missing
         if with_missing:
             noisy, total = _consistent_one_way(noisy, card)
         elif size == 1:

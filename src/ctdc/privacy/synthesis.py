@@ -31,7 +31,7 @@ from itertools import combinations
 import numpy as np
 
 from ctdc.errors import InvalidPrivacyParameter
-from ctdc.privacy.aggregates import Aggregates
+from ctdc.privacy.aggregates import Aggregates, pack
 
 
 class _Dense:
@@ -163,7 +163,7 @@ def _stratified_uniforms(group: np.ndarray, rng: np.random.Generator) -> np.ndar
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - np.repeat(starts, sizes)
     offset = rng.random(len(sizes))
-    return (rank + offset[group]) / np.maximum(sizes[group], 1)
+    return (rank + offset[group]) / sizes[group]
 
 
 def _parent_groups(out: np.ndarray, parents: tuple[int, ...], card: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,9 +175,8 @@ def _parent_groups(out: np.ndarray, parents: tuple[int, ...], card: np.ndarray) 
     n = out.shape[0]
     if not parents or n == 0:
         return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
-    key = np.zeros(n, dtype=np.int64)
-    for s in parents:
-        key = key * (int(card[s]) + 1) + (out[:, s].astype(np.int64) + 1)
+    cols = list(parents)
+    key = pack(out[:, cols].astype(np.int64) + 1, card[cols] + 1)  # +1: missing (-1) is a value of its own
     _, first, group = np.unique(key, return_index=True, return_inverse=True)
     return first, group.reshape(-1)
 

@@ -255,12 +255,6 @@ def remove_stale_temporaries(root: Path, dataset: str) -> list[str]:
     return removed
 
 
-def read_metadata(path: Path) -> dict | None:
-    """metadata.json of a release folder, or None when there is none."""
-    p = path / "metadata.json"
-    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
-
-
 def verify_release(path: Path) -> list[str]:
     """Problems found re-checking a release folder (checksums, data package hashes, CSV headers vs schemas);
     empty when it is intact."""

@@ -11,6 +11,7 @@ from the storage alone and keep nothing on their own disk.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -90,6 +91,5 @@ def release_problems(*, release: Release) -> list[str]:
         _, names = storage.listdir(release.path)
         for name in names:
             with storage.open(_key(release.path, name), "rb") as src, (folder / name).open("wb") as dst:
-                for chunk in iter(lambda: src.read(1 << 20), b""):
-                    dst.write(chunk)
+                shutil.copyfileobj(src, dst)
         return verify_release(folder)
