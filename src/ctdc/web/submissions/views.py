@@ -148,13 +148,8 @@ _CSV_COLUMNS = ("row", "column", "field", "code", "severity", "value", "message"
 @login_required
 def submission_report_csv(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-report.csv"'
-    writer = csv.writer(response)
-    writer.writerow(_CSV_COLUMNS)
-    for row in sel.report_problems(submission=submission, **_filters(request)).values_list(*_CSV_COLUMNS):
-        writer.writerow(["" if v is None else _csv_safe(v) for v in row])
-    return response
+    rows = sel.report_problems(submission=submission, **_filters(request)).values_list(*_CSV_COLUMNS)
+    return _csv_download(f"submission-{pk}-report.csv", _CSV_COLUMNS, rows)
 
 
 def _csv_safe(value):
@@ -162,17 +157,24 @@ def _csv_safe(value):
     return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
+def _csv_download(filename: str, header, rows) -> HttpResponse:
+    """A CSV attachment: the header, then each row with missing values empty and formula-like text defused."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _csv_safe(v) for v in row])
+    return response
+
+
 @login_required
 def submission_quarantine_csv(request, pk: int):
     """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them)."""
     submission = sel.submission_get_for(user=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="submission-{pk}-quarantine.csv"'
-    writer = csv.writer(response)
-    writer.writerow(("row", "record_id", "codes"))
-    for row in submission.quarantine.order_by("row").values_list("row", "record_id", "codes"):
-        writer.writerow([_csv_safe(v) for v in row])
-    return response
+    columns = ("row", "record_id", "codes")
+    return _csv_download(f"submission-{pk}-quarantine.csv", columns,
+                         submission.quarantine.order_by("row").values_list(*columns))
 
 
 @login_required
