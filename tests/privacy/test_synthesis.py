@@ -95,3 +95,27 @@ def test_a_single_row_and_a_one_valued_column_still_produce_a_release():
     flat = pl.DataFrame({"a": ["same"] * 30, "b": ["u", "v"] * 15})
     rel = make_synthetic_release(flat, method="k-synthetic", k=5, length=2, seed=0)
     assert set(rel.synthetic.get_column("a").to_list()) == {"same"}
+
+
+def test_a_column_fixed_by_its_parent_is_still_raked_onto_its_one_way_counts():
+    # b follows a except for a few records, and a's conditional counts pull every record towards the common
+    # value; raking must still bring b's rows to b's own counts (five iterations, the old fixed number, fail this).
+    rng = np.random.default_rng(3)
+    a = rng.choice(["x", "y", "z"], size=20_000, p=[0.6, 0.3, 0.1])
+    b = np.where(a == "x", "p", np.where(a == "y", "q", "r"))
+    flip = rng.random(20_000) < 0.2
+    b[flip] = "r"
+    table = encode_table(pl.DataFrame({"a": a, "b": b}))
+    exact = count_combinations(table, 2)
+    # Perturb the 2-way counts so the parent's conditionals disagree with b's 1-way counts.
+    skewed = {cols: m for cols, m in exact.marginals.items()}
+    pair = skewed[(0, 1)]
+    counts = pair.counts.copy()
+    counts[np.argmax(counts)] *= 3
+    skewed[(0, 1)] = type(pair)(pair.cols, pair.values, counts)
+    agg = type(exact)(exact.columns, exact.categories, exact.length, exact.total, skewed)
+    out = synthesize(agg, seed=1)
+    col = table.index_of("b")
+    expected = np.bincount(table.codes[:, col], minlength=3)
+    got = np.bincount(out[:, col][out[:, col] >= 0], minlength=3)
+    assert np.abs(expected - got).max() <= 3  # within a few records of the released counts
