@@ -120,19 +120,25 @@ def test_dp_aggregates_spend_exactly_the_budget_and_record_the_accounting(victim
     assert p["rho_spent"] <= p["rho"] + 1e-12
     assert p["privacy_unit"].startswith("one record")
     m_star = p["attributes_per_record_bound"]
-    for size in ("1", "2", "3"):
+    for size in ("2", "3"):
         sigma = p["sigma_by_length"][size]
         rho_l = p["rho_by_length"][size]
         sensitivity = p["l2_sensitivity_by_length"][size]
         assert sigma == pytest.approx(sensitivity / math.sqrt(2 * rho_l), rel=1e-6)
-        if size != "1":
-            assert sensitivity == pytest.approx(math.sqrt(math.comb(m_star, int(size))))
-    # Length 1: one cell per column and record (a value or missing) when that is no more than m* + 1 cells.
-    if victims.width <= m_star + 1:
-        assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(victims.width))
-        assert p["one_way_cells"].startswith("values and a missing cell")
-    else:
-        assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(m_star + 1))
+        assert sensitivity == pytest.approx(math.sqrt(math.comb(m_star, int(size))))
+    # Length 1: one cell per column and record (a value or missing) when that is no more than m* + 1 cells;
+    # then each column is measured alone at sensitivity 1, its rho in proportion to (cells)^(2/3).
+    assert victims.width <= m_star + 1  # the fixture is dense: it exercises the per-column measurement
+    assert p["one_way_cells"].startswith("values and a missing cell")
+    assert p["l2_sensitivity_by_length"]["1"] == 1.0
+    columns = p["one_way_by_column"]
+    cells = np.array([victims.get_column(c).drop_nulls().n_unique() + 1 for c in victims.columns], dtype=float)
+    rhos = np.array([columns[c]["rho"] for c in victims.columns])
+    assert rhos.sum() == pytest.approx(p["rho_by_length"]["1"])
+    assert rhos / rhos.sum() == pytest.approx(cells ** (2 / 3) / (cells ** (2 / 3)).sum(), rel=1e-3)
+    sigmas = np.array([columns[c]["sigma"] for c in victims.columns])
+    assert sigmas == pytest.approx(1 / np.sqrt(2 * rhos), rel=1e-6)
+    assert p["sigma_by_length"]["1"] == pytest.approx(sigmas.max())
     assert agg.n_combinations(1) > 0
 
 
@@ -147,6 +153,28 @@ def test_sparse_tables_keep_the_record_count_cell_at_length_one():
     assert p["attributes_per_record_bound"] < 29
     assert p["l2_sensitivity_by_length"]["1"] == pytest.approx(math.sqrt(p["attributes_per_record_bound"] + 1))
     assert p["one_way_cells"] == "values and the record count"
+
+
+def test_one_way_counts_are_not_biased_by_clipping_records_with_many_attributes():
+    # 0.5 % of records hold all 6 attributes, the rest 5: the private bound m* is 5 and length-1 counts use a
+    # missing cell per column. Clipping those 300 records would move 50 values per column into the missing
+    # cell (11 sigma); counted unclipped, every cell stays within the noise.
+    rng = np.random.default_rng(8)
+    n, p = 60_000, 6
+    codes = np.zeros((n, p), dtype=object)
+    codes[:] = "v"
+    full = rng.random(n) < 0.005
+    gap = rng.integers(0, p, size=n)
+    codes[~full, gap[~full]] = None
+    table = encode_table(pl.DataFrame({f"c{j}": list(codes[:, j]) for j in range(p)}))
+    agg = make_dp_aggregates(table, DPSettings(epsilon=4.0, length=2))
+    prot = agg.protection
+    assert prot["attributes_per_record_bound"] == p - 1
+    assert prot["one_way_cells"].startswith("values and a missing cell")
+    truth = count_combinations(table, 1)
+    for j in range(p):
+        sigma = prot["one_way_by_column"][f"c{j}"]["sigma"]
+        assert abs(agg.get((j,)).counts[0] - truth.get((j,)).counts[0]) < 5 * sigma
 
 
 @settings(max_examples=60, deadline=None)
