@@ -293,6 +293,10 @@ def main() -> None:
                         help="Run the synthesis steps (and MST) this many times; the table shows means, and the "
                              "spread of the MAE over the runs is printed below it. DP noise differs every run.")
     args = parser.parse_args()
+    wanted = [s for s in args.steps.split(",") if s]
+    unknown = sorted(set(wanted) - set(STEPS))
+    if unknown:  # MST is not a step: it runs whenever --mst-python is given
+        parser.error(f"unknown steps {', '.join(unknown)}; choose from {', '.join(STEPS)}")
 
     from ctdc.privacy.simulated import simulate_ctdc_public, simulate_victims
 
@@ -310,7 +314,6 @@ def main() -> None:
     )
     print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores", flush=True)
     results: dict[str, dict] = {}
-    wanted = [s for s in args.steps.split(",") if s]
     runs: dict[str, list[dict]] = {}
 
     def measure(name: str, run) -> None:
