@@ -164,6 +164,18 @@ def test_each_synthetic_method_builds_a_package_that_verifies(tmp_path, frame, k
     else:
         assert report["engine"]["guarantee"]["epsilon"] == 4.0
         assert not any(c.blocking for c in b.checks if c.id != "unique-record-copies")
+    # Every aggregate row names its protection; a DP row also its noise (its length's, or its column's at 1).
+    agg = pl.read_csv(b.path / "aggregates.csv", infer_schema=False).with_columns(pl.col("length").cast(pl.Int64))
+    guarantee = report["engine"]["guarantee"]
+    if method == "k-synthetic":
+        assert agg.get_column("protection").str.contains(f"^k-rounding k={guarantee['k']} resolution=[0-9]+$").all()
+    else:
+        sd = agg.get_column("protection").str.extract(r" sd=([0-9.]+)$", 1).cast(pl.Float64)
+        assert agg.get_column("protection").str.starts_with("differential privacy epsilon=4 ").all()
+        assert (agg.get_column("length") == 1).sum() > 0
+        for length, sigma in guarantee["sigma_by_length"].items():
+            rows = sd.filter(agg.get_column("length") == int(length))
+            assert rows.is_not_null().all() and (rows <= round(sigma, 1)).all()
 
 
 def test_the_ctdc_public_flavour_reads_back_with_the_intake_preset(k_synthetic):

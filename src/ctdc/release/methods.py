@@ -149,8 +149,29 @@ def from_flags(flags: pl.DataFrame, columns: list[str], ds: Dataset) -> pl.DataF
 
 
 def _aggregates_frame(agg) -> pl.DataFrame:
-    protection = ", ".join(f"{k}={v}" for k, v in agg.protection.items())
-    return agg.to_frame().with_columns(pl.lit(protection).alias("protection"))
+    """The aggregates with a short `protection` text on every row: the method and, for DP, the row's noise.
+
+    The whole protection record is in report.json; repeating it on each of 100,000+ rows would only bloat the
+    file. A DP row states its noise standard deviation (`sd`): its length's, and for a 1-way count measured
+    column by column its column's, so a researcher can put an interval around any count.
+    """
+    p = agg.protection
+    frame = agg.to_frame()
+    method = p.get("method", "none")
+    if method == "k-rounding":
+        return frame.with_columns(pl.lit(f"k-rounding k={p['k']} resolution={p['resolution']}").alias("protection"))
+    if method != "differential-privacy":
+        return frame.with_columns(pl.lit(method).alias("protection"))
+    head = f"differential privacy epsilon={p['epsilon']:g} delta={p['delta']:.3g}"
+    by_length = {int(k): v for k, v in p.get("sigma_by_length", {}).items()}
+    by_column = {name: v["sigma"] for name, v in p.get("one_way_by_column", {}).items()}
+    sd = pl.col("length").replace_strict(by_length, default=None, return_dtype=pl.Float64)
+    if by_column:
+        column = pl.col("combination").str.extract(r"^([^:]*):", 1)
+        sd = pl.when(pl.col("length") == 1).then(column.replace_strict(by_column, default=None,
+                                                                        return_dtype=pl.Float64)).otherwise(sd)
+    text = pl.when(sd.is_null()).then(pl.lit(head)).otherwise(pl.lit(head + " sd=") + sd.round(1).cast(pl.String))
+    return frame.with_columns(text.alias("protection"))
 
 
 @register("k-anonymity")
