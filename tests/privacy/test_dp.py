@@ -14,6 +14,7 @@ from ctdc.errors import InvalidPrivacyParameter
 from ctdc.privacy.aggregates import count_combinations
 from ctdc.privacy.dp import (
     DPSettings,
+    _add_noise,
     _clip_records,
     _consistent_one_way,
     auto_delta,
@@ -49,6 +50,19 @@ def test_noise_has_mean_zero_and_the_spread_the_budget_implies():
     support = np.arange(int(draws.min()), int(draws.max()) + 1)
     empirical = np.searchsorted(np.sort(draws), support, side="right") / N_DRAWS
     assert np.abs(empirical - _normal_cdf((support + 0.5) / sigma)).max() < KS_CRITICAL
+
+
+def test_noise_drawn_in_parallel_chunks_has_the_spread_of_one_draw():
+    # 120,000 counts are noised in two chunks on two threads; each chunk must get its own independent noise of
+    # the measurement's scale (a chunk repeated, or left unnoised, would fail these checks).
+    meas = make_gaussian_counts(math.sqrt(10), 0.05)
+    sigma = math.sqrt(10) / math.sqrt(2 * 0.05)
+    noise = _add_noise(meas, np.zeros(120_000, dtype=np.int64))
+    assert noise.shape == (120_000,)
+    for half in (noise[:60_000], noise[60_000:]):
+        assert abs(half.mean()) < 4 * sigma / math.sqrt(len(half))
+        assert half.std() == pytest.approx(sigma, rel=0.03)
+    assert abs(np.corrcoef(noise[:60_000], noise[60_000:])[0, 1]) < 0.02
 
 
 def test_a_mis_scaled_sampler_would_fail_the_noise_check():

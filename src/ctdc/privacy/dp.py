@@ -29,7 +29,9 @@ Steps 4-5 and all candidate generation are post-processing of released values, s
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -87,6 +89,25 @@ def make_gaussian_counts(sensitivity: float, rho: float) -> dp.Measurement:
         scale *= 1.0 + 1e-12
     scale = dp.binary_search_param(_gaussian, d_in=float(sensitivity), d_out=float(rho), T=float)
     return _gaussian(scale)
+
+
+def _add_noise(meas: dp.Measurement, vector: np.ndarray) -> np.ndarray:
+    """`meas(vector)`, with long vectors noised in chunks on parallel threads.
+
+    The Gaussian adds independent noise of one scale to every entry, so noising the chunks of a vector with
+    the same measurement draws exactly the distribution `meas(vector)` draws, and the privacy loss is the
+    measurement's own map at the whole vector's sensitivity (as accounted by the caller). OpenDP's sampler
+    runs outside the GIL (ctypes call), at about 30 us a count: 300,000 length-3 candidates take 8 s on one
+    core and half that on two.
+    """
+    values = vector.tolist()
+    workers = min(os.cpu_count() or 1, 4, max(1, len(values) // 50_000))
+    if workers == 1:
+        return np.asarray(meas(values), dtype=np.float64)
+    bounds = np.linspace(0, len(values), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(meas, [values[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]))
+    return np.concatenate([np.asarray(part, dtype=np.float64) for part in parts])
 
 
 def _probe(rho: float) -> dp.Measurement:
@@ -388,7 +409,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
             sensitivity = math.sqrt(cap + (1 if size == 1 else 0))
             meas = make_gaussian_counts(sensitivity, float(rho_len[size - 1]))
             spent.append(float(meas.map(sensitivity)))
-            noisy = np.asarray(meas(vector.tolist()), dtype=np.float64) if len(vector) else np.empty(0)
+            noisy = _add_noise(meas, vector) if len(vector) else np.empty(0)
             sigma = float(sensitivity / math.sqrt(2 * spent[-1])) if spent[-1] > 0 else 0.0
             cell_sigma = np.full(len(noisy), sigma)
             n_candidates[size] = len(vector)
