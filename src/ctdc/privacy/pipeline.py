@@ -156,6 +156,9 @@ def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> s
 
     >>> "<table" in render_html({"guarantee": {"method": "dp"}})
     True
+    >>> page = render_html({"guarantee": {"one_way_by_column": {"gender": {"rho": 0.0066, "sigma": 8.67}}}})
+    >>> page.count("<table"), "<td>gender</td><td>0.0066</td><td>8.67</td>" in page  # a nested table per column
+    (2, True)
     """
     esc = html.escape
     parts = [
@@ -167,11 +170,23 @@ def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> s
         "<p>This report compares the output with the sensitive input: it is for data stewards, not for release.</p>",
     ]
 
+    def cell(v: Any) -> str:
+        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+            # A record per name (e.g. each column's rho, sigma and threshold): a nested table, one row each.
+            keys = list(dict.fromkeys(k for x in v.values() for k in x))
+            head = "".join(f"<th>{esc(str(k))}</th>" for k in keys)
+            body = "".join(
+                f"<tr><td>{esc(str(name))}</td>"
+                + "".join(f"<td>{esc(_num(x[k]) if isinstance(x.get(k), float) else str(x.get(k, '')))}</td>"
+                          for k in keys)
+                + "</tr>"
+                for name, x in v.items()
+            )
+            return f"<table><tr><th></th>{head}</tr>{body}</table>"
+        return esc(json.dumps(v) if isinstance(v, dict | list) else str(v))
+
     def kv_table(d: dict[str, Any]) -> str:
-        rows = "".join(
-            f"<tr><th>{esc(str(k))}</th><td>{esc(json.dumps(v) if isinstance(v, dict | list) else str(v))}</td></tr>"
-            for k, v in d.items()
-        )
+        rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{cell(v)}</td></tr>" for k, v in d.items())
         return f"<table>{rows}</table>"
 
     for section in ("input", "output", "guarantee"):
