@@ -283,22 +283,20 @@ def _consistent_one_way(
 
 def _measure_one_way_by_column(
     true_counts: list[np.ndarray], n: int, card: np.ndarray, rho: float
-) -> tuple[np.ndarray, np.ndarray, list[float]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Noisy value and missing cells of every column, each column its own Gaussian at sensitivity 1.
 
-    Returns the noisy cells (each column's values, then its missing cell), the noise sigma of every cell, and
-    the rho each column spent (their sum is at most `rho`).
+    Returns the noisy cells (each column's values, then its missing cell) and the rho each column spent
+    (their sum is at most `rho`; column j's noise sigma is 1 / sqrt(2 rho_j)).
     """
-    parts, cell_sigmas, spent = [], [], []
+    parts, spent = [], []
     # 1e-9 under each share: the sum of p floats could otherwise round a hair above `rho` (epsilon_spent
     # 4.000000000000001 measured), and the ledger would refuse a charge that exactly fills the budget.
     for t, share in zip(true_counts, _column_shares(card) * (1.0 - 1e-9), strict=True):
         meas = make_gaussian_counts(1.0, float(rho * share))
-        rho_j = float(meas.map(1.0))
         parts.append(np.asarray(meas(np.append(t, n - t.sum()).astype(np.int64).tolist()), dtype=np.float64))
-        cell_sigmas.append(np.full(len(t) + 1, 1.0 / math.sqrt(2.0 * rho_j)))
-        spent.append(rho_j)
-    return np.concatenate(parts), np.concatenate(cell_sigmas), spent
+        spent.append(float(meas.map(1.0)))
+    return np.concatenate(parts), np.array(spent)
 
 
 def _cap_by_subsets(
@@ -368,8 +366,9 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
     sigmas, thresholds, caps, n_candidates, sensitivities = {}, {}, {}, {}, {}
     one_way_columns: dict[str, dict[str, float]] = {}
     # Length 1 with a missing cell per column (one_way_missing) when that costs no more noise than the record
-    # count would: every record then adds exactly one cell per column (L2 sensitivity sqrt(p)), and each
-    # column's cells sum to the record count, a constraint that post-processing uses to remove part of the noise.
+    # count would: every record then adds exactly one cell per column (sqrt(p) over all columns, 1 per column
+    # measured alone), and each column's cells sum to the record count, a constraint that post-processing uses
+    # to remove part of the noise.
     total = 0.0
     for size in range(1, length + 1):
         cap = math.comb(m_star, size)
@@ -394,13 +393,14 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         factor = s.threshold[min(size - 1, len(s.threshold) - 1)]
         if with_missing:
             cap, sensitivity = p, 1.0  # one cell per column and record; each column measured alone
-            noisy, cell_sigma, rho_cols = _measure_one_way_by_column(true_counts, table.n, card, rho_len[0])
-            spent.append(sum(rho_cols))
-            column_sigma = 1.0 / np.sqrt(2.0 * np.array(rho_cols))
+            noisy, rho_cols = _measure_one_way_by_column(true_counts, table.n, card, rho_len[0])
+            spent.append(float(rho_cols.sum()))
+            column_sigma = 1.0 / np.sqrt(2.0 * rho_cols)
+            cell_sigma = np.repeat(column_sigma, card.astype(np.int64) + 1)
             noisy, total = _consistent_one_way(noisy, card, column_sigma)
             sigma = float(column_sigma.max())
             one_way_columns = {
-                name: {"rho": r, "sigma": float(g), "threshold": factor * float(g)}
+                name: {"rho": float(r), "sigma": float(g), "threshold": factor * float(g)}
                 for name, r, g in zip(table.columns, rho_cols, column_sigma, strict=True)
             }
             n_candidates[size] = len(noisy)

@@ -306,8 +306,7 @@ def synthesize(
         if calibrate and n:
             one_way = dense.get((c,))
             target = np.append(one_way, max(aggregates.total - one_way.sum(), 0.0))
-            scale = n / max(target.sum(), 1e-12)
-            weights = _rake(weights, target * scale, sizes)
+            weights = _rake(weights, target * (n / max(target.sum(), 1e-12)), sizes)
         cum = np.cumsum(weights, axis=1)
         cum /= np.maximum(cum[:, -1:], 1e-300)
         # Records whose distributions are identical share one stratum of uniforms.
