@@ -43,7 +43,7 @@ def test_files_from_three_organisations_become_a_published_release_and_a_page(ru
         assert r["rows_read"] == r["accepted"] + r["quarantined"] + r["duplicates"] == f["rows"]
         assert r["status"] == "approved"
     assert Victim.objects.count() == sum(r["accepted"] for r in results.values())
-    assert results["harbour-light"]["possible_cross_org_duplicates"] > 0
+    assert results["harbour-light"]["cross_org_flags"] > 0 and results["lakeside-helpline"]["cross_org_flags"] == 0
 
     result = run_cli("release", "build", "--publish", "--json")
     assert result.exit_code == 0, result.output

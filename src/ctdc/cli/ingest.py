@@ -68,8 +68,11 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
     s.refresh_from_db()
     data = {"submission": s.pk, "rows_read": s.rows_read, "accepted": s.accepted, "quarantined": s.quarantined,
             "duplicates": s.duplicates, "errors_by_rule": s.stats.get("errors_by_rule", {}),
-            "status": s.status, "new": outcome.created, "mapping": s.mapping_name,
-            "possible_cross_org_duplicates": s.stats.get("possible_cross_org_duplicates", 0)}
+            "status": s.status, "new": outcome.created, "mapping": s.mapping_name}
+    if approve:
+        # A steward's act: the pairs this approval flagged with other organisations' records (never shown to a
+        # contributor; without --approve the output says nothing derived from other organisations' records).
+        data["cross_org_flags"] = s.duplicate_flags.count()
     note = "" if outcome.created else " (this exact file was submitted before: nothing changed)"
     text = (f"Submission {s.pk} [{s.status}]{note}: {s.rows_read} rows read, {s.accepted} accepted, "
             f"{s.quarantined} quarantined, {s.duplicates} duplicates (mapping {s.mapping_name}).")

@@ -97,6 +97,27 @@ def report_counts(*, submission: Submission) -> dict[str, list[dict[str, Any]]]:
     return {"by_rule": by_rule, "by_field": by_field}
 
 
+def cross_org_match_count(*, submission: Submission) -> int:
+    """Steward only: how many of a validated submission's staged records share a keyed identity hash with
+    another organisation's record. Never stored on the submission nor shown to its contributor: a yes/no on a
+    guessed identity would tell them whether someone else holds that person."""
+    import io
+
+    import polars as pl
+    from django.core.files.storage import default_storage
+
+    if submission.status != Submission.Status.VALIDATED or not submission.staged_path:
+        return 0
+    with default_storage.open(submission.staged_path, "rb") as fh:
+        hashes = pl.read_parquet(io.BytesIO(fh.read()), columns=["identity_hash"])["identity_hash"]
+    hashes = hashes.drop_nulls().unique().to_list()
+    found = 0
+    for start in range(0, len(hashes), 5000):
+        found += (Victim.objects.filter(identity_hash__in=hashes[start:start + 5000])
+                  .exclude(organisation=submission.organisation).values("identity_hash").distinct().count())
+    return found
+
+
 def duplicate_flag_list(*, status: str = "") -> QuerySet[DuplicateFlag]:
     flags = DuplicateFlag.objects.select_related("record__organisation", "other__organisation", "submission")
     return flags.filter(status=status) if status else flags

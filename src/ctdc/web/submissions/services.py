@@ -164,10 +164,11 @@ def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
                              defaults={"data_source": submission.organisation.kind})
     except IngestError as exc:
         _fail(submission, exc.message)
-    submission_progress_set(submission=submission, percent=60, note="Checking other organisations' records")
+    # Nothing here looks at other organisations' records: what validation stores and shows the contributor must
+    # be the same whether or not someone else holds the same person (cross-organisation matches are for
+    # stewards only, `selectors.cross_org_match_count`, and become flags at approval).
     stats = dict(result.report.stats)
     stats["ignored_columns"] = result.ignored_columns
-    stats["possible_cross_org_duplicates"] = _cross_org_matches(submission.organisation, result.records)
     submission_progress_set(submission=submission, percent=70, note="Storing the report and the accepted records")
     buf = io.BytesIO()
     result.records.write_parquet(buf)
@@ -217,17 +218,6 @@ def submission_mark_failed(*, submission: Submission, message: str) -> Submissio
     submission.save(update_fields=["status", "error", "progress", "progress_note", "processed_at"])
     log.info("submission %s: failed", submission.pk)
     return submission
-
-
-def _cross_org_matches(organisation: Organisation, records: pl.DataFrame) -> int:
-    """How many of these records share a keyed identity hash with another organisation's record."""
-    hashes = [h for h in records["identity_hash"].drop_nulls().unique().to_list()]
-    found = 0
-    for start in range(0, len(hashes), 5000):
-        chunk = hashes[start:start + 5000]
-        found += (Victim.objects.filter(identity_hash__in=chunk).exclude(organisation=organisation)
-                  .values("identity_hash").distinct().count())
-    return found
 
 
 @transaction.atomic

@@ -69,12 +69,15 @@ def submission_new(request):
 @login_required
 def submission_detail(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
+    is_steward = sel.user_is_steward(user=request.user)
     return render(request, "submissions/detail.html", {
-        "submission": submission, "is_steward": sel.user_is_steward(user=request.user),
+        "submission": submission, "is_steward": is_steward,
         "reprocess_form": ReprocessForm(organisation=submission.organisation,
                                         initial={"mapping": submission.mapping_choice}),
         "decision_form": DecisionForm(), "counts": sel.report_counts(submission=submission),
-        "flags": submission.duplicate_flags.count(),
+        # Cross-organisation matches are derived from other organisations' records: stewards only.
+        "flags": submission.duplicate_flags.count() if is_steward else 0,
+        "cross_org_matches": sel.cross_org_match_count(submission=submission) if is_steward else 0,
     })
 
 
