@@ -13,7 +13,6 @@ carry the value.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import polars as pl
 from ctdc.errors import IngestError
 from ctdc.fixtures.population import age_band
 from ctdc.ingest.countries import country_lookup, normalise_key
+from ctdc.ingest.identity import identity_hash
 from ctdc.ingest.mapping import ColumnMap, MappingSpec
 from ctdc.ingest.normalize import (
     Normalised,
@@ -246,64 +246,6 @@ def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.Dat
         ).row(0, named=True)
         stats[f.name] = {"rule": "any flag set -> recorded, empty = no; all empty -> not recorded", **counts}
     return stats
-
-
-def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, key: bytes) -> pl.Series:
-    """HMAC-SHA256 of normalised name, birth date and citizenship; null unless name and birth date are known.
-
-    Keyed (a deployment secret), so the hash cannot be reversed by hashing candidate names without the key.
-    Names are folded (case, accents, punctuation) and their tokens sorted, because sources order them
-    differently ("DUPONT Marie" vs "Marie Dupont").
-
-    >>> import polars as pl, datetime as dt
-    >>> a = identity_hash(pl.Series(["DUPONT Marie"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
-    >>> b = identity_hash(pl.Series(["Marie  Dupont"]), pl.Series([dt.date(1990, 1, 2)]), pl.Series(["FR"]), b"k")
-    >>> a[0] == b[0] and len(a[0]) == 64
-    True
-    """
-    frame = pl.DataFrame({"n": names, "b": births, "c": citizenship})
-    folded = frame.select(
-        pl.when(pl.col("b").is_not_null()).then(
-            pl.col("n").str.normalize("NFKD").str.replace_all(r"[^\x00-\x7F]", "").str.to_lowercase()
-            .str.replace_all(r"[^a-z0-9\s]", "")),
-        pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]),
-    )
-    # Token sorting and the MAC run in one plain loop: polars' list sort is slower than this for short lists.
-    # The HMAC pads are hashed once and copied per row. Slices of 100,000 rows keep the Python strings
-    # alive at any moment to one slice, whatever the file's size.
-    inner0, outer0 = _hmac_pads(key)
-    parts = []
-    for start in range(0, max(folded.height, 1), 100_000):
-        out: list[str | None] = []
-        for name, rest in folded.slice(start, 100_000).iter_rows():
-            tokens = name.split() if name else None
-            if not tokens:
-                out.append(None)
-                continue
-            inner = inner0.copy()
-            inner.update((" ".join(sorted(tokens)) + rest).encode())
-            outer = outer0.copy()
-            outer.update(inner.digest())
-            out.append(outer.hexdigest())
-        parts.append(pl.Series("identity_hash", out, dtype=pl.String))
-    return pl.concat(parts)
-
-
-def _hmac_pads(key: bytes) -> tuple[object, object]:
-    """HMAC-SHA256 (RFC 2104) as two pre-keyed hashlib states: per row, two C-level copies instead of Python's
-    hmac objects, a third faster on a million rows and the same digest.
-
-    >>> import hmac
-    >>> inner, outer = _hmac_pads(b"k")
-    >>> i = inner.copy(); i.update(b"m"); o = outer.copy(); o.update(i.digest())
-    >>> o.hexdigest() == hmac.new(b"k", b"m", hashlib.sha256).hexdigest()
-    True
-    """
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
 def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
