@@ -98,3 +98,9 @@ def release_detail(request, dataset: str, version: str):
     if release is None:
         raise Http404(f"No release {version} of dataset '{dataset}'.")
     return release
+
+
+# The public aggregates (`GET /api/v1/aggregates`): the portal's own selector, so both show the same counts.
+from ctdc.web.portal.api import router as _aggregates_router  # noqa: E402
+
+api.add_router("/v1/", _aggregates_router)

@@ -39,6 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
             "spend, summed over all releases."),
     Setting("CTDC_RAW_RETENTION_DAYS", "90", "Days a raw upload is kept (encrypted) for re-processing; "
             "`ctdc purge` deletes older raw files. Validation reports and approved records are kept."),
+    Setting("CTDC_PORTAL_RELEASE_TTL", "5", "Seconds a web process keeps its answer to 'which release is the "
+            "latest published one' before asking the database again (a new or withdrawn release shows within it)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

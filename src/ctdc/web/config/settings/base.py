@@ -17,6 +17,8 @@ CTDC_DP_EPSILON_BUDGET = float(env.get("CTDC_DP_EPSILON_BUDGET") or 20)
 CTDC_DP_DELTA_BUDGET = float(env.get("CTDC_DP_DELTA_BUDGET") or 1e-3)
 CTDC_RAW_RETENTION_DAYS = int(env.get("CTDC_RAW_RETENTION_DAYS") or 90)
 CTDC_RELEASES_DIR = DATA_DIR / "releases"
+# The portal looks up the latest published release again after this many seconds (per web process).
+CTDC_PORTAL_RELEASE_TTL = float(env.get("CTDC_PORTAL_RELEASE_TTL") or 5)
 ALLOWED_HOSTS = [h.strip() for h in (env.get("CTDC_ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if DEBUG:
     ALLOWED_HOSTS += ["testserver"]

@@ -14,3 +14,5 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns about a missing folder)
 # Persistent connections from the live server's threads would keep the test database open and block its DROP.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Tests publish and withdraw releases within a second: the portal looks the latest one up on every request.
+CTDC_PORTAL_RELEASE_TTL = 0.0

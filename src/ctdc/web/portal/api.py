@@ -1,0 +1,98 @@
+"""`GET /api/v1/aggregates`: the protected counts the portal shows, for programs (same selector, same rules)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import Query, Router, Schema
+
+from ctdc.web.portal.figures import DIMENSIONS
+from ctdc.web.portal.labels import value_label
+from ctdc.web.portal.selectors import NoPublishedRelease, portal_figures
+
+router = Router(tags=["aggregates"])
+
+
+class AggregatesIn(Schema):
+    dataset: str = "victims"
+    by: str = ""
+    gender: str | None = None
+    age_band: str | None = None
+    citizenship: str | None = None
+    country_of_exploitation: str | None = None
+    exploitation_types: str | None = None
+    labour_sectors: str | None = None
+    means_of_control: str | None = None
+    recruiter_relations: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    lang: str = "en"
+
+
+class RowOut(Schema):
+    values: dict[str, str]
+    labels: dict[str, str]
+    count: int | None
+    suppressed: bool
+    partial: bool
+
+
+class AggregatesOut(Schema):
+    dataset: str
+    version: str
+    method: str
+    citation: str
+    threshold: int
+    max_length: int
+    suppressed_means: str
+    by: list[str]
+    filters: dict[str, str]
+    year_from: int | None
+    year_to: int | None
+    total: RowOut
+    rows: list[RowOut]
+    hidden_cells: int
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    extra: dict
+
+
+def figures_payload(pr, figures, lang: str = "en") -> dict:
+    """The API's (and the download's) view of one answer: plain data, the release version and citation."""
+    def row(r) -> dict:
+        values = dict(zip(figures.by, r.values, strict=False))  # the total row has no values
+        return {"values": values, "labels": {d: value_label(d, v, lang) for d, v in values.items()},
+                "count": r.count, "suppressed": r.suppressed, "partial": r.partial}
+
+    release = pr.release
+    return {
+        "dataset": release.dataset, "version": release.version, "method": release.method,
+        "citation": pr.citation, "threshold": figures.threshold, "max_length": pr.index.length,
+        "suppressed_means": f"fewer than {figures.threshold}",
+        "by": list(figures.by), "filters": dict(figures.filters),
+        "year_from": figures.year_from, "year_to": figures.year_to,
+        "total": row(figures.total), "rows": [row(r) for r in figures.rows], "hidden_cells": figures.hidden_cells,
+    }
+
+
+@router.get("/aggregates", response={200: AggregatesOut, 400: ErrorOut, 404: ErrorOut},
+            summary="Protected counts of the latest published release, by one or two dimensions, filtered",
+            description=(
+                "Counts from the release's protected aggregates only. `by` names one or two of: "
+                f"{', '.join(DIMENSIONS)} (comma-separated). Filters: one value per dimension, and a registration "
+                "year range (`year_from`, `year_to`, summing the published counts of its years). A question "
+                "combines at most `max_length` values (the release's reporting length L): more is refused with "
+                "400. A count below `threshold` is never returned: the row has `count: null`, "
+                "`suppressed: true` (it means fewer than `threshold`). Labels in `lang` (en, fr, es)."))
+def aggregates(request, params: Query[AggregatesIn]):
+    by = tuple(d.strip() for d in params.by.split(",") if d.strip())
+    filters = {d: getattr(params, d) for d in DIMENSIONS if d != "registration_year" and getattr(params, d)}
+    try:
+        pr, figures = portal_figures(dataset=params.dataset, by=by, filters=filters,
+                                     year_from=params.year_from, year_to=params.year_to)
+    except NoPublishedRelease as exc:
+        raise Http404(exc.message) from None
+    return figures_payload(pr, figures, params.lang)
+

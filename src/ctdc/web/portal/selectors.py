@@ -1,0 +1,106 @@
+"""The portal's one way to its numbers: the latest published release's protected aggregates, indexed.
+
+Pages and the public aggregates API both call `portal_figures`, so what a page shows and what the API returns
+are the same object. Each web process keeps a small cache: the latest release (looked up again after
+`settings.CTDC_PORTAL_RELEASE_TTL` seconds, so a newly published or withdrawn release shows within that time on every process) and one
+`AggregateIndex` per release version (read from the release storage on first use). Nothing in it is state that
+another process needs: scale-out is only more processes each filling its own cache.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from ctdc.errors import CtdcError
+from ctdc.release.package import citation_text
+from ctdc.web.portal.figures import AggregateIndex, Figures
+from ctdc.web.releases.models import Release
+from ctdc.web.releases.selectors import release_latest
+from ctdc.web.releases.store import release_file_open
+
+INDEXES_KEPT = 4
+QUERIES_KEPT = 4096
+
+_lock = threading.Lock()
+_latest: dict[str, tuple[float, Release | None]] = {}
+_indexes: OrderedDict[tuple, AggregateIndex] = OrderedDict()
+_queries: OrderedDict[tuple, Figures] = OrderedDict()
+
+
+class NoPublishedRelease(CtdcError):
+    code = "no-published-release"
+
+
+@dataclass(frozen=True)
+class PortalRelease:
+    release: Release
+    index: AggregateIndex
+
+    @property
+    def citation(self) -> str:
+        r = self.release
+        return citation_text(dataset=r.dataset, version=r.version, method=r.method, created=r.created_at.isoformat())
+
+
+def portal_cache_clear() -> None:
+    """Forget every cached release and index (tests publish and withdraw releases within a second)."""
+    with _lock:
+        _latest.clear()
+        _indexes.clear()
+        _queries.clear()
+
+
+def _latest_release(dataset: str) -> Release | None:
+    now = time.monotonic()
+    hit = _latest.get(dataset)
+    if hit and now - hit[0] < settings.CTDC_PORTAL_RELEASE_TTL:
+        return hit[1]
+    release = release_latest(dataset=dataset)
+    _latest[dataset] = (now, release)
+    return release
+
+
+def portal_release(dataset: str = "victims") -> PortalRelease | None:
+    """The latest published release of `dataset` with its indexed aggregates, or None when none is published."""
+    release = _latest_release(dataset)
+    if release is None:
+        return None
+    key = (release.pk, release.dataset, release.version, release.created_at)
+    index = _indexes.get(key)
+    if index is None:
+        fh = release_file_open(release=release, name="aggregates.csv")
+        if fh is None:
+            raise NoPublishedRelease(f"Release {release.version} of '{dataset}' has no aggregates.csv.",
+                                     {"dataset": dataset, "version": release.version})
+        with fh:
+            index = AggregateIndex.from_csv(fh.read(), version=release.version,
+                                            k=int(release.params.get("k", 11)))
+        with _lock:
+            _indexes[key] = index
+            while len(_indexes) > INDEXES_KEPT:
+                _indexes.popitem(last=False)
+    return PortalRelease(release, index)
+
+
+def portal_figures(*, dataset: str = "victims", by: tuple[str, ...] = (), filters: dict[str, str] | None = None,
+                   year_from: int | None = None, year_to: int | None = None) -> tuple[PortalRelease, Figures]:
+    """The protected answer to one question, as pages and the API show it. Raises `FigureQueryError` for a
+    question the release cannot answer and `NoPublishedRelease` when there is nothing to read."""
+    pr = portal_release(dataset)
+    if pr is None:
+        raise NoPublishedRelease(f"No published release of dataset '{dataset}'.", {"dataset": dataset})
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    key = (pr.release.pk, pr.release.created_at, tuple(by), tuple(sorted(filters.items())), year_from, year_to)
+    figures = _queries.get(key)
+    if figures is None:
+        figures = pr.index.query(by=tuple(by), filters=filters, year_from=year_from, year_to=year_to)
+        with _lock:
+            _queries[key] = figures
+            while len(_queries) > QUERIES_KEPT:
+                _queries.popitem(last=False)
+    return pr, figures
