@@ -7,9 +7,11 @@ from collections import Counter
 import polars as pl
 from django.db.models import F
 
+from ctdc.ingest.identity import identity_groups
 from ctdc.standard import load_standard
 from ctdc.web.cases.models import Victim
 from ctdc.web.releases.models import Release, ReleaseBuild
+from ctdc.web.submissions.models import DuplicateFlag
 
 
 def release_latest(*, dataset: str = "victims") -> Release | None:
@@ -41,7 +43,13 @@ def release_build_list(*, dataset: str | None = None, limit: int = 20):
 
 
 def release_snapshot(*, dataset: str = "victims") -> tuple[pl.DataFrame, dict]:
-    """Every approved record of the central repository, as one consistent snapshot, and facts about it.
+    """One row per person of the central repository (the privacy unit), as one snapshot, and facts about it.
+
+    The privacy unit of every release is one victim. A person registered by two organisations (or twice by one)
+    is two stored records, so the snapshot keeps one record per identity group (`identity_groups`): records
+    sharing a keyed identity hash, unless a steward dismissed the pair, and pairs a steward confirmed. Open flags
+    count as one person. The record kept is the group's first approved one (smallest key): which one is kept
+    depends on no field value, and a record another organisation uploads later never replaces it.
 
     One SELECT reads the records together with their organisation's kind, so the frame and the counts by
     contributor type describe the same instant even while submissions are being approved.
@@ -53,9 +61,18 @@ def release_snapshot(*, dataset: str = "victims") -> tuple[pl.DataFrame, dict]:
                            {"dataset": dataset})
     stored = load_standard().dataset(dataset).stored_fields
     fields = [f.name for f in stored]
-    rows = list(Victim.objects.order_by("pk").values_list(*fields, "organisation__kind"))
-    kinds = Counter(r[-1] for r in rows)
+    rows = list(Victim.objects.order_by("pk").values_list("pk", "identity_hash", *fields, "organisation__kind"))
+    # Flags are written in the approval's transaction with their records; a flag naming a record this SELECT
+    # did not see is ignored by identity_groups.
+    verdicts = DuplicateFlag.objects.exclude(status=DuplicateFlag.Status.OPEN).values_list("record_id", "other_id",
+                                                                                          "status")
+    different = [(a, b) for a, b, s in verdicts if s == DuplicateFlag.Status.DISMISSED]
+    same = [(a, b) for a, b, s in verdicts if s == DuplicateFlag.Status.CONFIRMED]
+    keys = pl.Series([r[0] for r in rows], dtype=pl.Int64)
+    groups = identity_groups(keys, pl.Series([r[1] for r in rows], dtype=pl.String), different=different, same=same)
+    kept = [r for r, keep in zip(rows, (keys == groups).to_list(), strict=True) if keep]
+    kinds = Counter(r[-1] for r in kept)
     types = {"integer": pl.Int64, "boolean": pl.Boolean}
     schema = {f.name: types.get(f.type, pl.String) for f in stored}
-    frame = pl.DataFrame([r[:-1] for r in rows], schema=schema, orient="row")
+    frame = pl.DataFrame([r[2:-1] for r in kept], schema=schema, orient="row")
     return frame, {"records_by_contributor_type": dict(sorted(kinds.items()))}
