@@ -129,9 +129,48 @@ def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, lis
     return data, encoding, delimiter, [h.strip() for h in header]
 
 
+def _column_letter(index: int) -> str:
+    """Spreadsheet letter of a 0-based column index: 0 -> A, 26 -> AA.
+
+    >>> _column_letter(0), _column_letter(25), _column_letter(26)
+    ('A', 'Z', 'AA')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _selected(path: Path, header: list[str], select: Selector | None, raw: list[str] | None = None) -> list[str] | None:
+    """The columns `select` wants from `header`; `IngestError` when one of them shares its name with another.
+
+    Which of two same-named columns holds the data is anyone's guess, so we ask instead of choosing. Repeated
+    names among columns nobody reads do not matter. `raw` is the header as the file spells it, where a reader
+    renamed repeats (fastexcel reads 'sex', 'sex' as 'sex', 'sex_1').
+    """
+    if select is None:
+        return None
+    raw = raw if raw is not None and len(raw) == len(header) else header
+    columns = list(dict.fromkeys(select(header)))
+    for name in columns:
+        spelled = raw[header.index(name)] if name in header else name
+        at = [i for i, h in enumerate(raw) if h == spelled]
+        if spelled and len(at) > 1:
+            letters = [_column_letter(i) for i in at]
+            where = ", ".join(letters[:-1]) + " and " + letters[-1]
+            raise IngestError(
+                f"{path.name}: {len(at)} columns of the header are named '{spelled}' (columns {where}). Each column "
+                "needs its own name: rename or delete the extra ones, then send the file again.",
+                {"file": path.name, "code": "duplicate-header", "column": spelled, "positions": [i + 1 for i in at]},
+            )
+    return columns
+
+
 def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None, limit: int | None = None) -> ReadResult:
     data, encoding, delimiter, header = _csv_setup(path, options)
-    columns = select(header) if select else None
+    columns = _selected(path, header, select)
     if encoding in ("utf-8", "utf-8-sig"):
         payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     else:
@@ -177,7 +216,8 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
                           {"file": path.name, "sheet": sheet})
     try:
         header = [c.name for c in reader.load_sheet(sheet, header_row=options.header_row - 1, n_rows=0).available_columns()]
-        columns = select(header) if select else None
+        raw = _spreadsheet_header(reader, sheet, options.header_row) if select is not None else None
+        columns = _selected(path, header, select, raw)
         loaded = reader.load_sheet(sheet, header_row=options.header_row - 1, skip_rows=options.skip_rows,
                                    dtypes="string", use_columns=columns, n_rows=limit)
         frame = pl.from_arrow(loaded.to_arrow())
@@ -188,6 +228,14 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
     frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
     kind = {".ods": "ods", ".xls": "xls"}.get(path.suffix.lower(), "xlsx")
     return ReadResult(frame, options.header_row + 1 + options.skip_rows, kind, sheet=sheet, header=header)
+
+
+def _spreadsheet_header(reader, sheet: str, header_row: int) -> list[str]:
+    """The header row's cells as written (empty cells as '')."""
+    rows = reader.load_sheet(sheet, header_row=None, n_rows=header_row, dtypes="string").to_arrow()
+    if rows.num_rows < header_row:
+        return []
+    return [("" if v is None else str(v)) for v in (col[header_row - 1].as_py() for col in rows.columns)]
 
 
 def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,11 +55,11 @@ def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSp
     """Validate one file for `organisation` now. The same file submitted twice returns the first submission."""
     path = Path(path)
     digest = sha256_file(path)
-    existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
-    if existing is not None:
-        return IngestOutcome(existing, created=False)
     choice = f"mapping:{saved_mapping.name}" if saved_mapping else _preset_choice(spec)
-    submission = Submission.objects.create(
+    existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
+    if existing is not None and not _retry_failed(existing, mapping_choice=choice):
+        return IngestOutcome(existing, created=False)
+    submission = existing or Submission.objects.create(
         organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
         size=path.stat().st_size, mapping_choice=choice,
     )
@@ -67,6 +68,21 @@ def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSp
     submission.save(update_fields=["raw_path"])
     submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved_mapping)
     return IngestOutcome(submission, created=True)
+
+
+def _retry_failed(submission: Submission, *, mapping_choice: str) -> bool:
+    """Take back a failed submission for processing when its file is sent again; False if it did not fail.
+
+    The same file is one submission (a unique constraint), so a file that could not be read, or whose processing
+    crashed, is retried in place rather than answered with its old failure for ever.
+    """
+    retried = Submission.objects.filter(pk=submission.pk, status=Submission.Status.FAILED).update(
+        status=Submission.Status.UPLOADED, mapping_choice=mapping_choice, progress=0,
+        progress_note="Waiting for a worker", error="")
+    if retried:
+        submission.refresh_from_db()
+        log.info("submission %s: sent again after a failure", submission.pk)
+    return bool(retried)
 
 
 def _preset_choice(spec: MappingSpec) -> str:
@@ -88,10 +104,10 @@ def submission_upload(*, organisation: Organisation, upload: File, dataset: str,
         h.update(chunk)
     digest = h.hexdigest()
     existing = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
-    if existing is not None:
+    if existing is not None and not _retry_failed(existing, mapping_choice=mapping_choice):
         return IngestOutcome(existing, created=False)
     with transaction.atomic():
-        submission = Submission.objects.create(
+        submission = existing or Submission.objects.create(
             organisation=organisation, dataset=dataset, filename=Path(upload.name or "upload").name[:255],
             sha256=digest, size=upload.size or 0, mapping_choice=mapping_choice, uploaded_by=user,
             progress_note="Waiting for a worker",
@@ -149,7 +165,33 @@ def submission_progress_set(*, submission: Submission, percent: int, note: str) 
 
 def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
                        saved_mapping: SavedMapping | None = None) -> Submission:
-    """Run the intake pipeline on `path` for an existing submission, replacing any earlier report."""
+    """Run the intake pipeline on `path` for an existing submission, replacing any earlier report.
+
+    Whatever stops it, the submission ends `failed` with a reason (never left `processing`) and `IngestError` is
+    raised: a file that cannot be read says why; an unexpected error names only its type and the stage, because
+    its text could quote a cell of the file.
+    """
+    stage = ["reading and validating the file"]
+    try:
+        return _process(submission, path, spec, saved_mapping, stage)
+    except IngestError as exc:
+        if not Submission.objects.filter(pk=submission.pk, status=Submission.Status.FAILED).exists():
+            submission_mark_failed(submission=submission, message=exc.message)
+        raise
+    except Exception as exc:
+        log.error("submission %s: unexpected %s while %s; traceback without its message (which could quote a "
+                  "cell):\n%s", submission.pk, type(exc).__name__, stage[0],
+                  "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+        message = (f"{submission.filename}: an unexpected error ({type(exc).__name__}) stopped the processing while "
+                   f"{stage[0]}. Nothing from this file entered the central repository. A data steward can find the "
+                   "details in the log; the file can be sent again.")
+        submission_mark_failed(submission=submission, message=message)
+        raise IngestError(message, {"submission": submission.pk, "stage": stage[0],
+                                    "error": type(exc).__name__}) from None
+
+
+def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mapping: SavedMapping | None,
+             stage: list[str]) -> Submission:
     submission.status = Submission.Status.PROCESSING
     submission.mapping_name, submission.mapping_version = spec.name, spec.version_hash
     submission.saved_mapping = saved_mapping
@@ -169,6 +211,7 @@ def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
     # stewards only, `selectors.cross_org_match_count`, and become flags at approval).
     stats = dict(result.report.stats)
     stats["ignored_columns"] = result.ignored_columns
+    stage[0] = "storing the report and the accepted records"
     submission_progress_set(submission=submission, percent=70, note="Storing the report and the accepted records")
     buf = io.BytesIO()
     result.records.write_parquet(buf)

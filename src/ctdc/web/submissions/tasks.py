@@ -43,7 +43,9 @@ def submission_process_task(submission_id: int) -> str:
         # Not re-raised on purpose: the task backend would store the traceback, and an unexpected error's message
         # could quote a cell. The log names the exception type only (logs never carry case values).
         log.error("submission %s: unexpected %s while processing", submission_id, type(exc).__name__)
-        submission_mark_failed(submission=submission, message="An unexpected error stopped the processing. "
-                               "Ask a data steward to check the worker's log, then re-process.")
+        submission_mark_failed(submission=submission, message=f"{submission.filename}: an unexpected error "
+                               f"({type(exc).__name__}) stopped the processing before the file was read. Nothing "
+                               "from it entered the central repository. A data steward can find the details in the "
+                               "worker's log; the file can be sent again.")
     submission.refresh_from_db()
     return submission.status
