@@ -70,9 +70,11 @@ def _read_ctdc_public(path: Path) -> pl.DataFrame:
     assert df.columns == columns() and len(df.columns) == 63
 
     def flags(prefix: str, codes: dict[str, str]) -> pl.Expr:
+        # Every flag empty: not recorded (or suppressed); otherwise the codes flagged 1.
         parts = [pl.when(pl.col(prefix + suffix) == "1").then(pl.lit(code)) for code, suffix in codes.items()]
         joined = pl.concat_str(parts, separator=";", ignore_nulls=True)
-        return pl.when(pl.col(prefix + next(iter(codes.values()))).is_null()).then(None).otherwise(joined)
+        unknown = pl.all_horizontal(pl.col(prefix + suffix).is_null() for suffix in codes.values())
+        return pl.when(unknown).then(None).otherwise(joined)
 
     return df.select(
         pl.col("yearOfRegistration").alias("registration_year"),
@@ -98,6 +100,14 @@ def test_the_ctdc_public_flavour_reads_back_to_the_same_records(built):
     # gender other than female/male) is written as empty, as the format doc says.
     three = [pl.when(pl.col("means_of_control").str.split(";").list.contains(c)).then(pl.lit(c))
              for c in ("debt_bondage", "threats", "false_promises")]
+
+    def shown(name: str) -> pl.Expr:
+        """A set as the layout shows it: suppressed codes (`*`) left out, nothing left -> empty."""
+        kept = pl.col(name).str.split(";").list.filter(pl.element() != "*").list.join(";")
+        return pl.when(kept == "").then(None).otherwise(kept).alias(name)
+
+    unsure = pl.col("means_of_control").str.contains("*", literal=True)
+    held_three = pl.concat_str(three, separator=";", ignore_nulls=True)
     expected = micro.select(
         pl.when(pl.col("registration_year").str.contains(r"^\d{4}$")).then(pl.col("registration_year"))
         .alias("registration_year"),
@@ -107,9 +117,10 @@ def test_the_ctdc_public_flavour_reads_back_to_the_same_records(built):
         pl.when(pl.col("citizenship") != "*").then(pl.col("citizenship")).alias("citizenship"),
         pl.when(pl.col("country_of_exploitation") != "*").then(pl.col("country_of_exploitation"))
         .alias("country_of_exploitation"),
-        pl.col("is_abduction"), pl.col("recruiter_relations"), pl.col("sexual_exploitation_types"),
-        pl.when(pl.col("means_of_control").is_null()).then(None)
-        .otherwise(pl.concat_str(three, separator=";", ignore_nulls=True)).alias("means_three"),
+        pl.when(pl.col("is_abduction") != "*").then(pl.col("is_abduction")).alias("is_abduction"),
+        shown("recruiter_relations"), shown("sexual_exploitation_types"),
+        pl.when(pl.col("means_of_control").is_null() | (unsure & (held_three == ""))).then(None)
+        .otherwise(held_three).alias("means_three"),
     )
     assert back.height == micro.height > 1000
     assert back.equals(expected)

@@ -89,10 +89,11 @@ def make_synthetic_release(
     if method == "k-synthetic":
         if k < 1:
             raise InvalidPrivacyParameter("k must be at least 1.", {"k": k})
-        # Synthesis uses exact counts of the combinations that pass k (rounding is only for publication).
-        support = protect_k_rounding(original, k=k, resolution=1)
-        codes = synthesize(support, n=table.n, seed=seed, enforce_support=True)
+        # The rows are drawn from the published (rounded) counts, not the exact ones, and their 1-way counts
+        # and row count equal the published ones: the microdata and aggregates.csv agree, and neither shows an
+        # exact input count that differencing two releases could use.
         published = protect_k_rounding(original, k=k, resolution=resolution)
+        codes = synthesize(published, seed=seed, enforce_support=True, exact_one_way=True)
     elif method == "dp":
         codes = synthesize(published, seed=seed)
     else:
@@ -136,7 +137,9 @@ def make_synthetic_release(
     return SyntheticRelease(synthetic_table.decode(), published, _jsonable(report))
 
 
-def _risk(table: EncodedTable, qi: list[str], k: int, length: int) -> dict[str, Any]:
+def _risk(table: EncodedTable, qi: list[str], k: int, length: int) -> dict[str, Any] | None:
+    if table.n == 0:  # e.g. k-synthetic rows of fewer records than the rounding resolution: nothing to assess
+        return None
     return assess_risk(table, qi, k=k, length=min(length, len(qi))).as_dict()
 
 

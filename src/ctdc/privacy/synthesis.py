@@ -245,18 +245,45 @@ class _Drawn:
         return allowed
 
 
+def _match_one_way(values: np.ndarray, target: np.ndarray, allowed: np.ndarray | None, prob: np.ndarray,
+                   rng: np.random.Generator) -> None:
+    """Move the fewest cells of one drawn column so that each value's count equals `target` (in place).
+
+    Cells of a value drawn too often become missing (always safe); cells of a value drawn too rarely are taken
+    from missing cells whose record may hold it (`allowed`, the k-synthetic support), the likeliest first
+    (`prob`, each record's probability of each value). Only when no such cell is left does a count stay short.
+    """
+    width = len(target)
+    counts = np.bincount(values[values >= 0], minlength=width)
+    for v in np.flatnonzero(counts > target):
+        rows = np.flatnonzero(values == v)
+        values[rng.choice(rows, int(counts[v] - target[v]), replace=False)] = -1
+    counts = np.bincount(values[values >= 0], minlength=width)
+    for v in np.flatnonzero(counts < target):
+        free = (values == -1) if allowed is None else (values == -1) & allowed[:, v]
+        rows = np.flatnonzero(free)
+        take = min(int(target[v] - counts[v]), len(rows))
+        if take:
+            w = prob[rows, v] + 1e-12
+            values[rng.choice(rows, take, replace=False, p=w / w.sum())] = v
+
+
 def synthesize(
     aggregates: Aggregates,
     n: int | None = None,
     seed: int = 0,
     enforce_support: bool = False,
     calibrate: bool = True,
+    exact_one_way: bool = False,
 ) -> np.ndarray:
     """Sample `n` synthetic records (codes, `-1` missing) from `aggregates`; deterministic under `seed`.
 
     `n` defaults to the aggregates' (protected) record count. Post-processing only: the output has the
     guarantee of the aggregates it is drawn from, and with `enforce_support` the k-synthetic guarantee.
     `calibrate` rakes each column's probabilities towards its released 1-way counts (see `_rake`).
+    `exact_one_way` then moves a few cells of each column, as it is drawn, so that every value's count in the
+    output equals its released 1-way count (k-synthetic: the rows agree with the published, rounded counts and
+    never show an exact input count; `n` must be the aggregates' total).
     """
     n = int(round(aggregates.total)) if n is None else int(n)
     if n < 0:
@@ -289,6 +316,7 @@ def synthesize(
         has = mass > 0
         weights[has, :-1] = values[has] * ((1.0 - missing_rate) / mass[has])[:, None]
         weights[:, -1] = missing_rate
+        allowed = None
         if enforce_support:
             allowed = drawn.support_mask(dense, c, done, aggregates.length)
             masked = weights[:, :-1] * allowed
@@ -320,5 +348,10 @@ def synthesize(
         choice = np.searchsorted(shifted, u + group, side="right") - group * width
         choice = np.minimum(choice, int(card[c]))
         out[:, c] = np.where(choice == card[c], -1, choice)
+        if exact_one_way:
+            target = np.rint(dense.get((c,))).astype(np.int64)
+            column = out[:, c].copy()
+            _match_one_way(column, target, allowed, weights[group], rng)
+            out[:, c] = column
         done.append(c)
     return out

@@ -45,7 +45,7 @@ from ctdc.release import package
 from ctdc.release.checks import CheckResult, check_release
 from ctdc.release.ctdc_public import columns as public_columns
 from ctdc.release.ctdc_public import write_ctdc_public
-from ctdc.release.methods import MethodParams, as_text, get_method
+from ctdc.release.methods import MethodParams, as_text, get_method, multi_valued
 from ctdc.standard import Dataset, load_standard
 from ctdc.standard.codebook import export as export_codebook
 
@@ -64,8 +64,6 @@ RELEASED_FIELDS = ("registration_year", "data_source", "trafficking_status", "tr
                    "majority_status_at_entry", "citizenship", "country_of_exploitation", "exploitation_types",
                    "labour_sectors", "sexual_exploitation_types", "means_of_control", "is_abduction",
                    "recruiter_relations", "trafficking_duration")
-# Single-valued sensitive fields that the rare-combinations check also looks at.
-CHECKED_SENSITIVE = ("data_source", "trafficking_status", "is_abduction", "trafficking_duration")
 
 Progress = Callable[[int, str], None]
 
@@ -161,8 +159,10 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
     result = run(table, params, ds)
     micro = result.microdata.select(cols)
     progress(60, f"Running the disclosure checks on {micro.height} output rows")
+    # rare-combinations looks at every released column: the quasi-identifiers and all the others.
     checks = check_release(as_text(table), micro, quasi_identifiers=list(ds.quasi_identifiers),
-                           sensitive=list(CHECKED_SENSITIVE), k=params.k, length=params.length, method=method)
+                           sensitive=[c for c in cols if c not in ds.quasi_identifiers], k=params.k,
+                           length=params.length, method=method, multi=multi_valued(table, ds))
 
     # --- describe ------------------------------------------------------------------------------------------
     created = now.isoformat(timespec="seconds")

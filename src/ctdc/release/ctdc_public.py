@@ -16,7 +16,8 @@ NOTE: pure Python on polars; never import Django here. The layout is described i
   the group is empty. Each group also has its `*Concatenated` text (names of the flags set, `;`-joined, in
   column order).
 - What the layout cannot say is written as empty: a generalized year (`2015-2019`) or age (`adult`), a
-  suppressed value (`*`), gender `trans_nonconforming`, and the trafficking duration. Exploitation types
+  suppressed value (`*`; in a flag group every flag, and for a set holding `*` among its codes, the flags of
+  the codes it does not show), gender `trans_nonconforming`, and the trafficking duration. Exploitation types
   `child_labour`, `forced_begging`, `servitude`, `forced_adoption` and `surrogacy` are folded into
   `isOtherExploit`, as CTDC does, and recruiter relation `stranger` into `recruiterRelationOther`.
 
@@ -138,7 +139,10 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
                                for field, *_ in GROUPS)
     for field, prefix, codes, not_specified, concat in GROUPS:
         parts = pl.col(f"\x00parts_{field}")
-        recorded = _col(frame, field).is_not_null()
+        # A suppressed set (`*`) says nothing; a set holding `*` among its codes (k-anonymity suppressed some of
+        # them) says which codes it holds but not which it lacks: its other flags are empty, never 0.
+        recorded = _col(frame, field).is_not_null() & (_col(frame, field) != "*")
+        unsure = parts.list.contains("*")
         names = []
         for code, suffix in codes.items():
             if code == "__sex_and_labour":
@@ -150,13 +154,15 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
             else:
                 held = parts.list.contains(code)
             name = f"{prefix}{suffix}"
-            exprs.append(pl.when(recorded).then(pl.when(held).then(pl.lit("1")).otherwise(pl.lit("0")))
+            exprs.append(pl.when(recorded).then(pl.when(held).then(pl.lit("1"))
+                                                .otherwise(pl.when(unsure).then(None).otherwise(pl.lit("0"))))
                          .otherwise(None).alias(name))
             label = EXPLOIT_NAMES[suffix] if field == "exploitation_types" else _words(suffix)
             names.append(pl.when(recorded & held).then(pl.lit(label)).otherwise(None))
         if not_specified:
             held = parts.list.contains("not_specified")
-            exprs.append(pl.when(recorded).then(pl.when(held).then(pl.lit("1")).otherwise(pl.lit("0")))
+            exprs.append(pl.when(recorded).then(pl.when(held).then(pl.lit("1"))
+                                                .otherwise(pl.when(unsure).then(None).otherwise(pl.lit("0"))))
                          .otherwise(None).alias(f"{prefix}NotSpecified"))
             names.append(pl.when(recorded & held).then(pl.lit("Not specified")).otherwise(None))
         if concat:

@@ -41,6 +41,7 @@ from ctdc.privacy.hierarchy import age_band_hierarchy, year_hierarchy
 from ctdc.privacy.kanon import make_k_anonymous
 from ctdc.privacy.pipeline import make_synthetic_release
 from ctdc.privacy.risk import assess_risk
+from ctdc.privacy.suppression import suppress_rare_combinations
 from ctdc.privacy.table import encode_table
 from ctdc.standard import Dataset
 
@@ -185,7 +186,11 @@ def k_anonymity(frame: pl.DataFrame, params: MethodParams, ds: Dataset) -> Metho
         if years:
             hierarchies.append(year_hierarchy(min(years), max(years), width=5))
     result = make_k_anonymous(text, qi, k=params.k, hierarchies=hierarchies)
-    micro = result.data.select(text.columns)
+    # The other released columns join the quasi-identifiers in short combinations: suppress their rare values
+    # until no combination of up to L released values describes fewer than k rows (checks.py recounts it).
+    others = [c for c in text.columns if c not in qi]
+    micro, rare_cells = suppress_rare_combinations(result.data.select(text.columns), qi, others, k=params.k,
+                                                   length=params.length, multi=multi_valued(text, ds))
     flags = to_flags(micro, ds)
     table = encode_table(flags)
     agg = protect_k_rounding(count_combinations(table, params.length, min_count=params.k), k=params.k,
@@ -212,29 +217,45 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
     report["guarantee"] = {**report["guarantee"], "privacy_unit": ds.privacy_unit}
     if engine_method == "k-synthetic":
         # A synthetic row can equal, on every column, a record that is unique in the input even though each of
-        # its short combinations is common. Dropping such rows keeps the k-synthetic guarantee (it removes rows)
-        # and spares one victim's whole record. Not done for dp-synthetic: a filter that reads the input is not
+        # its short combinations is common. Blanking that row's rarest cell keeps the k-synthetic guarantee (it
+        # removes a value), spares one victim's whole record, and keeps the row count and every count at or
+        # below the published ones. Not done for dp-synthetic: a filter that reads the input is not
         # post-processing and would void the DP guarantee.
-        micro, dropped = drop_unique_copies(text, micro)
-        report["guarantee"]["unique_record_copies_dropped"] = dropped
+        micro, blanked = blank_unique_copies(text, micro)
+        report["guarantee"]["unique_record_copies_blanked"] = blanked
     return MethodResult(micro, _aggregates_frame(rel.aggregates), report)
 
 
-def drop_unique_copies(source: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """`rows` without those identical (every column, missing included) to a record unique in `source`.
+def blank_unique_copies(source: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """`rows` where each row identical (every column, missing included) to a record unique in `source` has its
+    rarest value (fewest rows of `rows` hold it) made missing; and the number of rows changed.
 
     >>> src = pl.DataFrame({"a": ["x", "y", "y"], "b": [None, "u", "u"]})
-    >>> out, n = drop_unique_copies(src, pl.DataFrame({"a": ["x", "y", "x"], "b": [None, "u", "v"]}))
+    >>> out, n = blank_unique_copies(src, pl.DataFrame({"a": ["x", "y", "x", "x"], "b": [None, "u", "v", "v"]}))
     >>> out.rows(), n
-    ([('y', 'u'), ('x', 'v')], 1)
+    ([(None, None), ('y', 'u'), ('x', 'v'), ('x', 'v')], 1)
     """
     cols = rows.columns
+    changed: set[int] = set()
+
     def filled(f: pl.DataFrame) -> pl.DataFrame:
         return f.select(pl.col(c).cast(pl.String).fill_null("\x00") for c in cols)
 
     unique = filled(source).group_by(cols).len().filter(pl.col("len") == 1).drop("len")
-    copies = filled(rows).with_row_index("_row").join(unique, on=cols, how="semi")["_row"]
-    return rows.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(copies.implode())), copies.len()
+    for _ in range(len(cols)):  # each round blanks one more cell of a row that still copies a unique record
+        copies = filled(rows).with_row_index("_row").join(unique, on=cols, how="semi")["_row"].to_list()
+        if not copies:
+            break
+        freq = rows.select(pl.len().over(c).alias(c) for c in cols)  # rows sharing each cell's value
+        masked = freq.select(pl.when(rows[c].is_null()).then(None).otherwise(pl.col(c)).alias(c) for c in cols)
+        picks = masked[copies].select(pl.concat_list(cols).list.arg_min().alias("col"))["col"].to_list()
+        data = {c: rows[c].to_list() for c in cols}
+        for r, j in zip(copies, picks, strict=True):
+            if j is not None:
+                data[cols[j]][r] = None
+            changed.add(r)
+        rows = pl.DataFrame(data, schema=rows.schema)
+    return rows, len(changed)
 
 
 @register("k-synthetic")
