@@ -132,8 +132,9 @@ def test_the_report_page_filters_and_downloads_as_csv_and_frictionless_json(clie
 
     quarantine = list(csv.DictReader(io.StringIO(
         client.get(f"/intake/submissions/{submission.pk}/quarantine.csv").content.decode())))
-    assert len(quarantine) == submission.quarantined and set(quarantine[0]) == {"row", "record_id", "codes"}
-    assert 'id="quarantine"' in page and quarantine[0]["record_id"] in page
+    # Rows are named by number: the record id is stored only as a keyed hash (issue 13, finding 8).
+    assert len(quarantine) == submission.quarantined and set(quarantine[0]) == {"row", "codes"}
+    assert 'id="quarantine"' in page and f'<td class="num">{quarantine[0]["row"]}</td>' in page
 
     report = json.loads(client.get(f"/intake/submissions/{submission.pk}/report.json").content)
     assert report["valid"] is False and report["stats"]["rows_read"] == submission.rows_read

@@ -102,17 +102,19 @@ def record_id_hash(record_ids: pl.Series, key: bytes, organisation: str) -> pl.S
     (True, 64, False)
     """
     inner0, outer0 = _hmac_pads(key)
-    prefix = f"record-id\x1f{organisation}\x1f".encode()
+    inner0.update(f"record-id\x1f{organisation}\x1f".encode())  # the common prefix is hashed once
+    copy_inner, copy_outer = inner0.copy, outer0.copy
     out: list[str | None] = []
-    for value in record_ids.to_list():
+    append = out.append
+    for value in record_ids.cast(pl.String).to_list():
         if value is None:
-            out.append(None)
+            append(None)
             continue
-        inner = inner0.copy()
-        inner.update(prefix + str(value).encode())
-        outer = outer0.copy()
+        inner = copy_inner()
+        inner.update(value.encode())
+        outer = copy_outer()
         outer.update(inner.digest())
-        out.append(outer.hexdigest())
+        append(outer.hexdigest())
     return pl.Series(record_ids.name, out, dtype=pl.String)
 
 

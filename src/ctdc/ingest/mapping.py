@@ -10,7 +10,8 @@ A spec is a YAML file, saved per organisation (or shipped as a preset in `ctdc/i
       sheet: Cases                    # xlsx: sheet name (default: the first)
       header_row: 1                   # 1-based row holding the column names
       skip_rows: 0                    # rows between the header and the data (e.g. HTCDS's label row)
-    record_id: "Case ID"              # the contributor's own record id; a list means "first one present"
+    record_id: "Case ID"              # the contributor's own record id; a list means "first one present".
+                                      # Never a direct-identifier column (refused); stored only as a keyed hash
     constants: {data_source: hotline} # fields every record of this source has
     columns:
       "Sexe":                         # source column (matched exactly, then ignoring case/accents/spaces)
@@ -146,8 +147,47 @@ def parse_mapping(text: str, name: str = "custom", source: str = "mapping") -> M
                                    {"file": source, "column": col, "code": code})
         flags.append(FlagGroup(target, {str(k): v for k, v in (group.get("columns") or {}).items()},
                                group.get("text"), {str(k): v for k, v in (group.get("text_values") or {}).items()}))
+    _check_record_id(record_id, columns, dataset, source)
     return MappingSpec(dataset.name, reader, record_id, columns, name=name, text=text, constants=constants,
                        flags=tuple(flags))
+
+
+def direct_identifier_names(dataset) -> dict[str, str]:
+    """Folded column name -> direct-identifier field, for every name such a column is known by: the field's
+    name and labels, its source columns in the crosswalks, and the suggester's aliases ("name", "dob", "phone")."""
+    from ctdc.ingest.countries import normalise_key
+    from ctdc.ingest.suggest import ALIASES  # suggest imports this module: look it up only when needed
+
+    names: dict[str, str] = {}
+    for f in dataset.fields:
+        if f.is_direct_identifier:
+            for n in (f.name, f.label, *f.labels.values(), *ALIASES.get(f.name, ()),
+                      *(c for cols in f.sources.values() for c in cols)):
+                if n:
+                    names.setdefault(normalise_key(n), f.name)
+    return names
+
+
+def _check_record_id(record_id: tuple[str, ...], columns: dict[str, ColumnMap], dataset, source: str) -> None:
+    """Refuse a record id taken from a column that holds a direct identifier (a name, a phone number...).
+
+    The record id keys re-submissions and in-file duplicates; it is stored only as a keyed hash, but a column
+    that names or reaches a person has no business being a key at all, and the mistake is easy to make.
+    """
+    from ctdc.ingest.countries import normalise_key
+
+    mapped = {normalise_key(src): cm.field for src, cm in columns.items()
+              if dataset.field(cm.field).is_direct_identifier}
+    known = direct_identifier_names(dataset)
+    for col in record_id:
+        target = mapped.get(normalise_key(col)) or known.get(normalise_key(col))
+        if target:
+            f = dataset.field(target)
+            raise MappingError(
+                f"{source}: record_id cannot be column '{col}': it holds a direct identifier ({f.label}). The record "
+                "id must be the organisation's own case or file number, which names no one. Map another column as "
+                "record_id, or leave record_id out (rows are then numbered).",
+                {"file": source, "column": col, "field": target, "code": "record-id-direct-identifier"})
 
 
 def load_mapping(path: Path) -> MappingSpec:

@@ -21,7 +21,7 @@ import polars as pl
 from ctdc.errors import IngestError
 from ctdc.fixtures.population import age_band
 from ctdc.ingest.countries import country_lookup, normalise_key
-from ctdc.ingest.identity import identity_hash
+from ctdc.ingest.identity import identity_hash, record_id_hash
 from ctdc.ingest.mapping import ColumnMap, MappingSpec
 from ctdc.ingest.normalize import (
     Normalised,
@@ -45,8 +45,8 @@ DERIVED_CODES = {"means_of_control_groups": ("means_of_control", "group"),
 
 @dataclass(frozen=True)
 class IngestResult:
-    records: pl.DataFrame      # accepted rows: record_id, source_row, identity_hash and the stored fields
-    quarantine: pl.DataFrame   # row, record_id, codes: rows held back, with their reasons (no values)
+    records: pl.DataFrame      # accepted rows: record_id (keyed hash), source_row, identity_hash, stored fields
+    quarantine: pl.DataFrame   # row, record_id (keyed hash), codes: rows held back, with their reasons (no values)
     report: ValidationReport
     read_info: dict
     ignored_columns: list[str]
@@ -248,12 +248,13 @@ def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.Dat
     return stats
 
 
-def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
+def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisation: str = "",
                 defaults: dict[str, object] | None = None) -> IngestResult:
     """Run the whole intake pipeline on one file. Raises `IngestError` only when the file cannot be read.
 
     `defaults` fills fields the file does not map (e.g. `data_source` from the organisation's kind); the
-    mapping's own `constants` win over them.
+    mapping's own `constants` win over them. Record ids leave this function only as `record_id_hash` keyed
+    with `identity_key` and bound to `organisation` (the repository passes a stable name of the organisation).
     """
     dataset = load_standard().dataset(spec.dataset)
     wanted = _wanted(spec)
@@ -304,8 +305,9 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
 
     frame = frame.with_columns(read.row_numbers())
     frame = frame.with_columns(
-        (pl.col(rid_col) if rid_col else pl.concat_str([pl.lit("row-"), pl.col("row").cast(pl.String)]))
-        .alias("__record_id")
+        # A row without a record id (an empty cell, or no record-id column) is known by its row number.
+        pl.coalesce([*([pl.col(rid_col)] if rid_col else []),
+                     pl.concat_str([pl.lit("row-"), pl.col("row").cast(pl.String)])]).alias("__record_id")
     )
     b = _Builder(frame)
     for f in dataset.fields:
@@ -396,14 +398,17 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     # Duplicates: a record id seen on an earlier row of the same file.
     dup = typed.select(pl.col("__record_id").is_duplicated() & ~pl.col("__record_id").is_first_distinct()).to_series()
     typed = typed.with_columns(__dup=dup)
+    typed = typed.with_columns(__first_row=pl.col("row").first().over("__record_id"))
     dups = typed.filter(pl.col("__dup"))
     if dups.height:
+        # The record id itself is never echoed (it may be a case number printed on letters): the row that
+        # first had it is named instead.
         problems = pl.concat([problems, dups.select(
             pl.col("row").cast(pl.Int64), pl.lit(rid_name or "(row number)").alias("column"),
             pl.lit("record_id").alias("field"), pl.lit("duplicate-record-id").alias("code"),
-            pl.lit("warning").alias("severity"), pl.col("__record_id").str.slice(0, _MAX_ECHO).alias("value"),
-            pl.lit("This record id already appeared on an earlier row of the file; the later row was not imported.")
-            .alias("message"),
+            pl.lit("warning").alias("severity"), pl.lit(None, dtype=pl.String).alias("value"),
+            pl.format("This record id already appeared on row {} of the file; this row was not imported.",
+                      pl.col("__first_row")).alias("message"),
         )])
     error_rows = problems.filter(pl.col("severity") == "error").select("row").unique()
     typed = typed.with_columns(__error=pl.col("row").is_in(error_rows["row"].implode()))
@@ -418,10 +423,12 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes,
     )
     stored = [f for f in dataset.stored_fields]
     records = accepted.with_columns(hashes).select(
-        pl.col("__record_id").alias("record_id"), pl.col("row").alias("source_row"), "identity_hash",
+        record_id_hash(accepted["__record_id"], identity_key, organisation).alias("record_id"), pl.col("row").alias("source_row"), "identity_hash",
         *[(pl.col(f.name) if f.name in accepted.columns else pl.lit(None)).alias(f.name) for f in stored],
     )
-    quarantine = quarantined.select(pl.col("row"), pl.col("__record_id").alias("record_id")).join(
+    quarantine = quarantined.select(
+        pl.col("row"), record_id_hash(quarantined["__record_id"], identity_key, organisation).alias("record_id"),
+    ).join(
         problems.filter(pl.col("severity") == "error").group_by("row").agg(pl.col("code").unique().sort().str.join(";").alias("codes")),
         on="row", how="left",
     ).sort("row")

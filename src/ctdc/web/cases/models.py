@@ -19,7 +19,9 @@ class Victim(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="victims")
     submission = models.ForeignKey("submissions.Submission", on_delete=models.PROTECT, related_name="victims",
                                    help_text="The submission that last wrote this record.")
-    record_id = models.CharField(max_length=128, help_text="The contributor's own record id.")
+    record_id = models.CharField(max_length=128, help_text="Keyed hash (HMAC-SHA256 with the identity key, bound "
+                                                          "to the organisation) of the contributor's own record "
+                                                          "id; never the id itself.")
     source_row = models.PositiveIntegerField(help_text="Row of the record in the submitted file.")
     mapping_version = models.CharField(max_length=32)
     identity_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True)

@@ -112,7 +112,8 @@ class Problem(models.Model):
 class QuarantinedRow(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="quarantine")
     row = models.PositiveIntegerField()
-    record_id = models.CharField(max_length=128)
+    record_id = models.CharField(max_length=128, help_text="Keyed hash of the record id (as cases.Victim); the "
+                                                          "row number is what the contributor sees.")
     codes = models.CharField(max_length=255)
 
     class Meta:

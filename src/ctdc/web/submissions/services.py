@@ -158,6 +158,12 @@ def submission_spec(*, submission: Submission, path: Path) -> tuple[MappingSpec,
     return detect_preset(path), None
 
 
+def record_id_owner(organisation: Organisation) -> str:
+    """What binds record-id hashes to one organisation: its primary key, which never changes (a slug may).
+    Migration cases/0003 hashed the ids stored before with the same string."""
+    return f"organisation-{organisation.pk}"
+
+
 def submission_progress_set(*, submission: Submission, percent: int, note: str) -> None:
     # A plain UPDATE outside any transaction, so the page polling the submission sees it at once.
     Submission.objects.filter(pk=submission.pk).update(progress=percent, progress_note=note)
@@ -203,6 +209,7 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
         _fail(submission, f"The mapping is for dataset '{spec.dataset}', not '{submission.dataset}'.")
     try:
         result = ingest_file(path, spec, identity_key=settings.CTDC_IDENTITY_KEY.encode(),
+                             organisation=record_id_owner(submission.organisation),
                              defaults={"data_source": submission.organisation.kind})
     except IngestError as exc:
         _fail(submission, exc.message)

@@ -173,9 +173,11 @@ def _csv_download(filename: str, header, rows) -> HttpResponse:
 
 @login_required
 def submission_quarantine_csv(request, pk: int):
-    """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them)."""
+    """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them).
+
+    The record id is stored only as a keyed hash, so the row number is what identifies the row."""
     submission = sel.submission_get_for(user=request.user, pk=pk)
-    columns = ("row", "record_id", "codes")
+    columns = ("row", "codes")
     return _csv_download(f"submission-{pk}-quarantine.csv", columns,
                          submission.quarantine.order_by("row").values_list(*columns))
 
