@@ -49,7 +49,7 @@ def test_an_upload_is_processed_in_the_background_and_approved_by_a_steward(clie
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     progress = client.get(f"/intake/submissions/{submission.pk}/progress.json").json()
     assert progress == {"status": "validated", "status_label": "Validated", "progress": 100, "note": "Validated",
-                        "busy": False}
+                        "busy": False, "worker_missing": False}
     page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
     assert f'id="accepted">{submission.accepted}<' in page and 'id="approve"' not in page
 

@@ -22,6 +22,7 @@ from ctdc.cli.serve import serve
 from ctdc.cli.simulate import simulate
 from ctdc.cli.synth import synth
 from ctdc.cli.user import user
+from ctdc.cli.worker import worker
 from ctdc.errors import CtdcError
 
 
@@ -50,7 +51,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for command in (init, serve, simulate, org, user, ingest, codebook, risk, synth, release, purge, manage):
+for command in (init, serve, worker, simulate, org, user, ingest, codebook, risk, synth, release, purge, manage):
     cli.add_command(command)
 
 

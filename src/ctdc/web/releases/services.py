@@ -79,7 +79,7 @@ def release_build_create(*, dataset: str = "victims", method: str = "k-anonymity
 
 
 def release_build_enqueue(**kwargs) -> ReleaseBuild:
-    """Create a build and queue it for the background worker (`ctdc manage db_worker`)."""
+    """Create a build and queue it for the background worker (`ctdc worker`)."""
     from ctdc.web.releases.tasks import release_build_task
 
     build = release_build_create(**kwargs)

@@ -1,4 +1,4 @@
-"""Background release builds (django-tasks, database backend; the worker is `ctdc manage db_worker`)."""
+"""Background release builds (django-tasks, database backend; run by `ctdc worker`, which `ctdc serve` starts)."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ def steward_action(request):
                 k=int(p["k"]) if p.get("k") else None, epsilon=float(p["epsilon"]) if p.get("epsilon") else None,
                 length=int(p["length"]) if p.get("length") else None, notes=p.get("notes", ""),
                 publish=p.get("publish") == "on", requested_by=request.user.get_username())
-            messages.info(request, f"Build {b.pk} queued; the worker (ctdc manage db_worker) runs it.")
+            messages.info(request, f"Build {b.pk} queued; the background worker runs it.")
         elif action == "cancel":
             b = release_build_cancel(build_id=int(p.get("build", "")), by=request.user.get_username())
             messages.info(request, f"Build {b.pk} cancelled." if b.status == ReleaseBuild.Status.CANCELLED

@@ -1,4 +1,4 @@
-"""Background tasks (django-tasks, database backend; worker: `ctdc manage db_worker`)."""
+"""Background tasks (django-tasks, database backend; run by `ctdc worker`, which `ctdc serve` starts)."""
 
 from __future__ import annotations
 

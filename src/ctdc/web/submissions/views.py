@@ -29,6 +29,7 @@ from ctdc.web.submissions.forms import (
     UploadForm,
 )
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
+from ctdc.web.worker.selectors import worker_status
 
 PAGE_SIZE = 100
 QUARANTINE_SHOWN = 50
@@ -86,7 +87,8 @@ def submission_progress(request, pk: int):
     """Polled by static/submissions/progress.js while a submission is processed."""
     s = sel.submission_get_for(user=request.user, pk=pk)
     return JsonResponse({"status": s.status, "status_label": s.get_status_display(), "progress": s.progress,
-                         "note": s.progress_note, "busy": s.is_busy})
+                         "note": s.progress_note, "busy": s.is_busy,
+                         "worker_missing": s.is_busy and worker_status().missing})
 
 
 @login_required

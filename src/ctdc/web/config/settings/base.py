@@ -19,6 +19,8 @@ CTDC_RAW_RETENTION_DAYS = int(env.get("CTDC_RAW_RETENTION_DAYS") or 90)
 CTDC_RELEASES_DIR = DATA_DIR / "releases"
 # The portal looks up the latest published release again after this many seconds (per web process).
 CTDC_PORTAL_RELEASE_TTL = float(env.get("CTDC_PORTAL_RELEASE_TTL") or 5)
+CTDC_WORKER_HEARTBEAT_SECONDS = float(env.get("CTDC_WORKER_HEARTBEAT_SECONDS") or 10)
+CTDC_WORKER_STALE_SECONDS = float(env.get("CTDC_WORKER_STALE_SECONDS") or 60)
 ALLOWED_HOSTS = [h.strip() for h in (env.get("CTDC_ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if DEBUG:
     ALLOWED_HOSTS += ["testserver"]
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "ctdc.web.releases",
     "ctdc.web.portal",
     "ctdc.web.codebook",
+    "ctdc.web.worker",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ctdc.web.submissions.context_processors.intake",
+                "ctdc.web.worker.context_processors.worker",
             ],
         },
     },

@@ -14,6 +14,9 @@
         bar.value = s.progress;
         percent.textContent = s.progress + " %";
         note.textContent = s.note || s.status_label;
+        // The no-worker notice is written by the server; when the worker comes or goes, a reload rewrites it.
+        var notice = document.getElementById("worker-notice");
+        if (s.busy && notice && notice.hidden === s.worker_missing) { window.location.reload(); return; }
         if (s.busy) { window.setTimeout(poll, 1000); } else { window.location.reload(); }
       })
       .catch(function () { window.setTimeout(poll, 3000); });
