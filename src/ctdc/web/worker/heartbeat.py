@@ -1,9 +1,10 @@
 """The worker's heartbeat thread: `ctdc worker` starts it beside django-tasks-db's worker loop.
 
 A thread rather than a hook in the loop, because the loop is busy for the whole of a task (a release build can
-take minutes) and the worker must not look dead meanwhile. All the heartbeat's database work happens in this
-thread, on its own connection, closed after each beat: it never holds a SQLite lock between beats and never
-touches the connection the tasks use.
+take minutes) and the worker must not look dead meanwhile. The first beat and the stop are written by the calling
+thread, before the loop starts and after it ends, when nothing else writes; the beats in between come from the
+thread, on its own connection, closed after each beat so it never holds a SQLite lock between beats. A beat that
+fails (the database busy or away) is logged and the next one tries again.
 """
 
 from __future__ import annotations
@@ -36,28 +37,29 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="ctdc-heartbeat", daemon=True)
 
     def start(self) -> None:
+        """Record the worker as alive now, then keep beating from the thread."""
+        self._beat()
+        heartbeat_prune()
         self._thread.start()
 
     def stop(self) -> None:
-        """Record a clean stop (the thread does it on its way out) and wait for it."""
+        """Stop the thread, then record a clean stop."""
         self._stop.set()
         self._thread.join(timeout=self.interval + 30)
-
-    def _safely(self, what: str, action) -> None:
         try:
-            action()
-        except Exception as exc:  # a database hiccup must not kill the thread: the next beat tries again
-            log.warning("worker %s: %s not recorded (%s)", self.worker_id, what, type(exc).__name__)
-        finally:
-            connection.close()
+            heartbeat_stop(worker_id=self.worker_id)
+        except Exception as exc:  # the database may be why the worker stops; the record is only a courtesy
+            log.warning("worker %s: its stop was not recorded (%s)", self.worker_id, type(exc).__name__)
 
     def _beat(self) -> None:
         heartbeat_beat(worker_id=self.worker_id, hostname=socket.gethostname(), pid=os.getpid(),
                        started_at=self.started_at)
 
     def _run(self) -> None:
-        self._safely("heartbeat", self._beat)
-        self._safely("pruning of old heartbeats", heartbeat_prune)
         while not self._stop.wait(self.interval):
-            self._safely("heartbeat", self._beat)
-        self._safely("stop", lambda: heartbeat_stop(worker_id=self.worker_id))
+            try:
+                self._beat()
+            except Exception as exc:  # a database hiccup must not kill the thread: the next beat tries again
+                log.warning("worker %s: heartbeat not recorded (%s)", self.worker_id, type(exc).__name__)
+            finally:
+                connection.close()  # this thread's own connection
