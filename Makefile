@@ -9,7 +9,8 @@ DEMO_CASES ?= 20000
 DEMO_DIR := var/simulated
 export CTDC_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench bench-peers lock clean
+
+.PHONY: install assets chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench bench-peers lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,32 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed assets
+
+# Browser assets of the portal (issue 15), from npm at install time and vendored as static files: pages never load
+# a CDN. vega-interpreter (the CSP-safe expression evaluator) is an ES module importing 'vega-util': it is served
+# next to vega-util's own ES build, its import pointed there. Source-map comments are dropped (no maps shipped).
+# axe-core stays in node_modules for the browser tests.
+VENDOR := src/ctdc/web/portal/static/portal/vendor
+NPM_PACKAGES := vega vega-lite vega-embed vega-interpreter vega-util world-atlas
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's npm"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/.vendored: node_modules/.package-lock.json Makefile
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/vega-util $(VENDOR)/licenses
+	for f in vega/build/vega.min.js vega-lite/build/vega-lite.min.js vega-embed/build/vega-embed.min.js; do \
+	  sed '/^\/\/# sourceMappingURL=/d' node_modules/$$f > $(VENDOR)/$$(basename $$f); done
+	for f in node_modules/vega-util/build/*.js; do sed '/^\/\/# sourceMappingURL=/d' $$f > $(VENDOR)/vega-util/$$(basename $$f); done
+	sed -e "s#from 'vega-util'#from './vega-util/index.js'#" -e '/^\/\/# sourceMappingURL=/d' \
+	  node_modules/vega-interpreter/build/vega-interpreter.js > $(VENDOR)/vega-interpreter.js
+	cp node_modules/world-atlas/countries-110m.json $(VENDOR)/
+	for p in $(NPM_PACKAGES); do cp node_modules/$$p/LICENSE $(VENDOR)/licenses/$$p.txt; done
+	touch $@
+
+assets: $(VENDOR)/.vendored
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -88,4 +114,4 @@ bench-peers: install
 	$(MST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 smartnoise-synth==1.0.8 polars pyarrow
 
 clean:
-	rm -rf $(VENV) var/simulated var/static
+	rm -rf $(VENV) var/simulated var/static node_modules $(VENDOR)

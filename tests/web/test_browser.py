@@ -1,36 +1,177 @@
-"""The portal in a real browser: Debian's Chromium driven by Playwright (never `playwright install`)."""
+"""The portal in a real browser: Debian's Chromium driven by Playwright (never `playwright install`).
 
+One small published release (k-anonymity of one contributor's simulated file); every number checked against its
+aggregates.csv; axe-core (npm, vendored by `make install`) on every page; screenshots in var/screenshots/.
+"""
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import polars as pl
 import pytest
+from django.conf import settings
 
+from ctdc.web.releases.models import Release
 from tests.web.browser import SHOTS, chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+MULTI = ("exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations")
 
 
-def test_the_home_page_shows_headline_figures_and_a_chart(live_server, run_cli, simulated):
+@pytest.fixture
+def release(run_cli, simulated) -> Release:
     folder, _ = simulated
     run_cli("org", "create", "harbour-light", "--name", "Harbour Light")
     run_cli("ingest", str(folder / "harbour-light.xlsx"), "--org", "harbour-light", "--approve")
     assert run_cli("release", "build", "--publish").exit_code == 0
-    with chromium_page() as page:
-        _check_home(live_server, page)
+    return Release.objects.get()
 
 
-def _check_home(live_server, browser_page):
-    outside, console_errors = [], []
-    browser_page.on(
-        "request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None
-    )
-    browser_page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    browser_page.goto(live_server.url + "/")
-    cases = int(browser_page.locator("#fig-cases").inner_text())
-    assert cases > 0 and int(browser_page.locator("#fig-nationalities").inner_text()) > 0
-    bars = browser_page.locator("section.chart svg rect")
-    assert bars.count() >= 3
-    assert browser_page.locator("link[rel=stylesheet]").evaluate("l => l.sheet.cssRules.length") > 0
+def _published(release) -> dict[frozenset, int]:
+    frame = pl.read_csv(Path(settings.CTDC_RELEASES_DIR) / release.path / "aggregates.csv", infer_schema=False)
+    return {frozenset(c.split(";")) if c else frozenset(): int(n)
+            for c, n in zip(frame["combination"].fill_null(""), frame["count"], strict=True)}
+
+
+def _pair(dim, value):
+    return f"{dim}__{value}:1" if dim in MULTI else f"{dim}:{value}"
+
+
+def _watch(page, base):
+    outside, errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return outside, errors
+
+
+def _ready(page):
+    page.wait_for_selector("main[data-ready=true]", timeout=15000)
+
+
+def _axe(page) -> list[str]:
+    """Serious and critical axe-core violations of the page (axe evaluated through the devtools protocol)."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                           ".filter(v => ['serious', 'critical'].includes(v.impact))"
+                           ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
+    return result
+
+
+def _table(page, dim) -> dict[str, str]:
+    """The chart's table as the page shows it: {value code (from the row's link): shown text}."""
+    rows = {}
+    for tr in page.locator(f"#chart-{dim} table tbody tr").all():
+        href = tr.locator("a").get_attribute("href")
+        params = parse_qs(urlparse(href).query)
+        shown = tr.locator("td").nth(1).text_content().strip()
+        rows[tr.locator("a").text_content().strip()] = (params, shown)
+    return rows
+
+
+def test_every_portal_page_loads_draws_its_charts_and_passes_axe(live_server, release):
+    base = live_server.url
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser_page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
-    assert outside == [] and console_errors == []
+    with chromium_page() as page:
+        outside, errors = _watch(page, base)
+        for name, url, charts in [("home", "/", 2), ("explore", "/explore/", 6), ("map", "/map/", 2),
+                                  ("country", "/countries/UA/", 3)]:
+            page.goto(base + url)
+            _ready(page)
+            assert page.locator("figure[data-drawn=true] svg").count() >= charts, name
+            assert _axe(page) == [], name
+            page.screenshot(path=str(SHOTS / f"portal-{name}.png"), full_page=True)
+            if name == "map":
+                page.locator("#flows").screenshot(path=str(SHOTS / "portal-flows.png"))
+        page.goto(base + "/about/figures/")
+        assert "fewer than 20" in page.locator("main").inner_text() and _axe(page) == []
+        assert int(page.goto(base + "/").ok) and page.locator("#fig-cases").inner_text().replace(",", "") == str(
+            _published(release)[frozenset()])
+        assert outside == [] and errors == []  # no CDN, no CSP violation, no script error
+
+
+def test_selecting_a_bar_filters_every_other_chart_and_the_url_with_the_release_counts(live_server, release):
+    base = live_server.url
+    published = _published(release)
+    with chromium_page() as page:
+        outside, errors = _watch(page, base)
+        page.goto(base + "/explore/")
+        _ready(page)
+        before = _table(page, "citizenship")
+        # Click the first bar of the gender chart (a Vega mark in the SVG).
+        page.locator("#chart-gender .viz svg path[role=graphics-symbol]").first.click()
+        page.wait_for_url("**/explore/?gender=*")
+        _ready(page)
+        gender = parse_qs(urlparse(page.url).query)["gender"][0]
+        after = _table(page, "citizenship")
+        assert after != before
+        checked = 0
+        for dim in ("citizenship", "age_band", "exploitation_types", "country_of_exploitation"):
+            for _label, (params, shown) in _table(page, dim).items():
+                value = params[dim][0]
+                count = published.get(frozenset({f"gender:{gender}", _pair(dim, value)}), 0)
+                assert shown == (f"{count:,}" if count >= 20 else "fewer than 20"), (dim, value, shown, count)
+                checked += 1
+        assert checked > 10
+        # The gender chart itself keeps every gender and marks the selected one.
+        assert page.locator("#chart-gender tr.selected").count() == 1
+        page.go_back()
+        page.wait_for_url(base + "/explore/")
+        page.wait_for_selector("#chart-citizenship tbody a:not([href*=gender])", state="attached")
+        _ready(page)
+        assert _table(page, "citizenship") == before
+        page.go_forward()
+        page.wait_for_url("**/explore/?gender=*")
+        page.wait_for_selector("#chart-citizenship tbody a[href*=gender]", state="attached")
+        _ready(page)
+        assert _table(page, "citizenship") == after
+        assert outside == [] and errors == []
+
+
+def test_a_chart_download_holds_exactly_what_the_chart_shows(live_server, release):
+    base = live_server.url
+    with chromium_page() as page:
+        page.goto(base + "/explore/?gender=female")
+        _ready(page)
+        shown = {params["citizenship"][0]: text for _l, (params, text) in _table(page, "citizenship").items()}
+        with page.expect_download() as dl:
+            page.locator("#chart-citizenship .downloads a", has_text="CSV").click()
+        text = Path(dl.value.path()).read_text(encoding="utf-8")
+        lines = text.splitlines()
+        assert lines[0].startswith("# ctdc contributors") and release.version in lines[0]
+        assert "gender=female" in lines[1] and "fewer than 20" in lines[1]
+        rows = list(csv.DictReader(io.StringIO("\n".join(lines[2:]))))
+        assert {r["citizenship"]: (f"{int(r['count']):,}" if r["count"] else "fewer than 20") for r in rows} == shown
+        assert all(not r["count"] or int(r["count"]) >= 20 for r in rows)
+        with page.expect_download() as svg:
+            page.locator("#chart-citizenship [data-image=svg]").click()
+        assert Path(svg.value.path()).read_text().lstrip().startswith("<svg")
+
+
+def test_the_pages_work_without_scripts(live_server, release):
+    """Server-rendered numbers and a form: the explorer is useful with JavaScript off."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(java_script_enabled=False).new_page()
+            page.goto(live_server.url + "/explore/")
+            page.select_option("select[name=gender]", "female")
+            page.click("form.filters button[type=submit]")
+            assert "gender=female" in page.url
+            assert page.locator("#chart-citizenship table tbody tr").count() > 3
+            assert page.locator("#total").inner_text() == f"{_published(release)[frozenset({'gender:female'})]:,}"
+        finally:
+            browser.close()
+            from django.db import connections
+
+            connections.close_all()
 
 
 def test_the_home_page_says_so_when_nothing_is_published(live_server):

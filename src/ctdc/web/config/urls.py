@@ -7,6 +7,11 @@ from ctdc.web.portal import views as portal
 
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("explore/", portal.explore, name="explore"),
+    path("explore/download/<str:dim>.<str:fmt_>", portal.chart_download, name="chart-download"),
+    path("map/", portal.geography, name="map"),
+    path("countries/<str:iso>/", portal.country, name="country"),
+    path("about/figures/", portal.method, name="figures-method"),
     path("data/", include("ctdc.web.releases.urls")),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),

@@ -22,10 +22,15 @@ def dimension_label(dim: str, lang: str = "en") -> str:
 @cache
 def value_label(dim: str, value: str, lang: str = "en") -> str:
     """The label of one value of a portal dimension (a year or a year span is its own label)."""
-    cl = load_standard().dataset("victims").field(dim).codelist
-    if cl is None or value not in cl:
-        return value
-    return cl.label_of(value, _lang(lang))
+    std = load_standard()
+    cl = std.dataset("victims").field(dim).codelist
+    if cl is not None and value in cl:
+        return cl.label_of(value, _lang(lang))
+    # A k-anonymity release may generalize an age band to the majority status (its hierarchy's next level).
+    majority = std.codelist("majority_status")
+    if dim == "age_band" and value in majority:
+        return majority.label_of(value, _lang(lang))
+    return value
 
 
 def dimension_labels(lang: str = "en") -> dict[str, str]:

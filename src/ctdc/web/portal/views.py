@@ -1,25 +1,204 @@
-"""Public portal pages. They read the latest published release only."""
+"""Public portal pages: home, explore, map and flows, country profiles, chart downloads.
+
+They read the latest published release only, through `ctdc.web.portal.selectors` (the protected aggregates).
+Every page is complete without scripts: numbers are server-rendered tables, filters are a form, and selecting a
+value is a link. The charts (Vega-Lite, `static/portal/portal.js`) draw the same rows the tables hold.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from ctdc.ingest.countries import country_name
-from ctdc.standard import load_standard
-from ctdc.web.portal.charts import bar_chart
-from ctdc.web.releases.selectors import release_latest
+from ctdc.web.portal.explore import (
+    COUNTRY_DIMS,
+    FILTER_DIMS,
+    Question,
+    chart,
+    chart_payload,
+    flows,
+    fmt,
+    numeric_iso,
+    parse_question,
+    suppressed_text,
+)
+from ctdc.web.portal.figures import DIMENSIONS, YEAR
+from ctdc.web.portal.labels import dimension_label, value_label
+from ctdc.web.portal.selectors import portal_release
+from ctdc.web.releases.store import release_json
 
 
-def _label(codelist: str, code: str) -> str:
-    cl = load_standard().codelist(codelist)
-    return cl.label_of(code) if code in cl else code
+def _lang() -> str:
+    return (get_language() or "en")[:2]
+
+
+def _common(pr, q: Question, lang: str, base: str) -> dict:
+    """Context every figure page shares: the release, the filter form, the suppression note."""
+    index = pr.index
+    slots = q.slots(pr)
+    full = slots >= index.max_filters
+    years = index.years()
+    form = []
+    for dim in FILTER_DIMS:
+        value = q.filters.get(dim, "")
+        form.append({
+            "dim": dim, "label": dimension_label(dim, lang), "value": value,
+            "disabled": full and not value,
+            "options": [{"value": v, "label": value_label(dim, v, lang)} for v in
+                        sorted(index.domains[dim], key=lambda v: value_label(dim, v, lang))],
+            "clear": base + q.query_string(**{dim: None}) if value else "",
+        })
+    active = [{"label": dimension_label(d, lang), "value": value_label(d, v, lang),
+               "clear": base + q.query_string(**{d: None})} for d, v in q.filters.items()]
+    if q.year_from is not None or q.year_to is not None:
+        active.append({"label": dimension_label(YEAR, lang),
+                       "value": f"{q.year_from or '…'}–{q.year_to or '…'}",
+                       "clear": base + q.query_string(year_from=None, year_to=None)})
+    return {
+        "pr": pr, "release": pr.release, "q": q, "form": form, "active": active, "full": full,
+        "max_filters": index.max_filters, "threshold": index.threshold, "fewer": suppressed_text(index.threshold),
+        "years": list(range(years[0], years[1] + 1)) if years else [], "year_disabled": full and not active,
+        "base": base, "query": q.query_string(),
+    }
+
+
+def _no_release(request, template: str):
+    return render(request, template, {"release": None}, status=200)
 
 
 def home(request):
-    release = release_latest(dataset="victims")
-    context = {"release": release}
-    if release is not None:
-        s = release.summary
-        context["by_type"] = bar_chart([(_label("exploitation_type", d["value"]), d["count"]) for d in s["by_exploitation_type"]])
-        context["by_citizenship"] = bar_chart([(country_name(d["value"]), d["count"]) for d in s["top_citizenships"]])
-    return render(request, "portal/home.html", context)
+    pr = portal_release("victims")
+    if pr is None:
+        return _no_release(request, "portal/home.html")
+    lang = _lang()
+    q = Question()
+    index = pr.index
+    by_country = chart(pr, q, "country_of_exploitation", lang, kind="map", top=0)
+    trend = chart(pr, q, YEAR, lang)
+    by_type = chart(pr, q, "exploitation_types", lang)
+    years = index.years()
+    meta = release_json(release=pr.release, name="metadata.json") or {}
+    contributors = [{"kind": kind.replace("_", " "), "shown": fmt(n) if n >= index.threshold else
+                     suppressed_text(index.threshold)}
+                    for kind, n in sorted((meta.get("inputs") or {}).get("records_by_contributor_type", {}).items())]
+    figures = {
+        "cases": fmt(index.total_count) if index.total_count >= index.threshold else suppressed_text(index.threshold),
+        "nationalities": sum(1 for r in chart(pr, q, "citizenship", lang)["rows"] if r["count"] is not None),
+        "countries": sum(1 for r in by_country["rows"] if r["count"] is not None),
+        "years": f"{years[0]}–{years[1]}" if years else "—",
+    }
+    return render(request, "portal/home.html", {
+        "pr": pr, "release": pr.release, "figures": figures, "charts": [by_country, trend, by_type],
+        "contributors": contributors, "threshold": index.threshold, "fewer": suppressed_text(index.threshold),
+        "query": "?",
+    })
+
+
+def explore(request):
+    pr = portal_release("victims")
+    if pr is None:
+        return _no_release(request, "portal/explore.html")
+    lang = _lang()
+    q = parse_question(request.GET, pr)
+    context = _common(pr, q, lang, "/explore/")
+    context["charts"] = [chart(pr, q, dim, lang) for dim in DIMENSIONS]
+    context["total"] = _total(pr, q)
+    return render(request, "portal/explore.html", context)
+
+
+def _total(pr, q: Question) -> str:
+    from ctdc.web.portal.figures import FigureQueryError
+    from ctdc.web.portal.selectors import portal_figures
+
+    try:
+        _pr, figures = portal_figures(dataset=pr.release.dataset, filters=q.filters, year_from=q.year_from,
+                                      year_to=q.year_to)
+    except FigureQueryError as exc:
+        return exc.message
+    return fmt(figures.total.count) if figures.total.count is not None else suppressed_text(figures.threshold)
+
+
+def geography(request):
+    pr = portal_release("victims")
+    if pr is None:
+        return _no_release(request, "portal/map.html")
+    lang = _lang()
+    q = parse_question(request.GET, pr)
+    view = request.GET.get("view") if request.GET.get("view") in COUNTRY_DIMS else "country_of_exploitation"
+    context = _common(pr, q, lang, "/map/")
+    context.update(view=view, views=[{"dim": d, "label": dimension_label(d, lang),
+                                      "href": "/map/" + q.query_string() + f"&view={d}"} for d in COUNTRY_DIMS],
+                   map=chart(pr, q, view, lang, base="/map/", kind="map", top=0), flows=flows(pr, q, lang))
+    return render(request, "portal/map.html", context)
+
+
+def country(request, iso: str):
+    pr = portal_release("victims")
+    if pr is None:
+        return _no_release(request, "portal/country.html")
+    iso = iso.upper()
+    if numeric_iso(iso) is None:
+        raise Http404("No such country code.")
+    lang = _lang()
+    sections = []
+    for role, dim, others in (("destination", "country_of_exploitation", ("citizenship", "exploitation_types", YEAR)),
+                              ("origin", "citizenship", ("country_of_exploitation", "exploitation_types", YEAR))):
+        q = Question(filters={dim: iso})
+        charts = [chart(pr, q, other, lang, base=f"/countries/{iso}/") for other in others]
+        for c in charts:  # in a profile, a value's link opens the explorer with both filters
+            for r in c["rows"]:
+                r["href"] = "/explore/" + q.query_string(**({"year_from": r["value"], "year_to": r["value"]}
+                                                            if c["dim"] == YEAR else {c["dim"]: r["value"]}))
+        total = _total(pr, q)
+        sections.append({"role": role, "dim": dim, "charts": charts, "total": total,
+                         "explore": "/explore/" + q.query_string()})
+    return render(request, "portal/country.html", {
+        "pr": pr, "release": pr.release, "iso": iso, "name": value_label("citizenship", iso, lang),
+        "sections": sections, "threshold": pr.index.threshold, "fewer": suppressed_text(pr.index.threshold),
+        "query": "?"})
+
+
+def chart_download(request, dim: str, fmt_: str):
+    """A chart's rows as CSV or JSON: exactly what the page shows, with the release version and citation."""
+    if dim not in DIMENSIONS or fmt_ not in ("csv", "json"):
+        raise Http404("No such chart.")
+    pr = portal_release("victims")
+    if pr is None:
+        raise Http404("No published release.")
+    lang = _lang()
+    q = parse_question(request.GET, pr)
+    c = chart(pr, q, dim, lang)
+    if c["error"]:
+        return HttpResponse(c["error"], status=400, content_type="text/plain; charset=utf-8")
+    payload = chart_payload(pr, c, q, lang)
+    name = f"ctdc-{pr.release.dataset}-{pr.release.version}-{dim}"
+    if fmt_ == "json":
+        response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    else:
+        out = io.StringIO()
+        out.write(f"# {payload['citation']}\n")
+        filters = ", ".join(f"{k}={v}" for k, v in payload["filters"].items()) or _("none")
+        years = f"{payload['year_from'] or ''}-{payload['year_to'] or ''}" if (payload["year_from"] or
+                                                                               payload["year_to"]) else _("all")
+        out.write(f"# release {payload['version']}; filters: {filters}; registration years: {years}; an empty "
+                  f"count means {payload['suppressed_means']}\n")
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow([dim, "label", "count"])
+        for r in payload["rows"]:
+            w.writerow([r["value"], r["label"], "" if r["count"] is None else r["count"]])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt_}"'
+    return response
+
+
+def method(request):
+    """One page on how the portal's numbers are protected (linked from every "fewer than" note)."""
+    pr = portal_release("victims")
+    return render(request, "portal/method.html", {
+        "pr": pr, "release": pr.release if pr else None, "threshold": pr.index.threshold if pr else None,
+        "length": pr.index.length if pr else None, "query": "?"})
