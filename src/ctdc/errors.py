@@ -82,6 +82,18 @@ class InvalidPrivacyParameter(PrivacyError):
     code = "invalid-privacy-parameter"
 
 
+class NoPublicDomain(PrivacyError):
+    """A column has no public list of values (code list, declared range, domain file): DP cannot release it."""
+
+    code = "no-public-domain"
+
+
+class InvalidDomain(PrivacyError):
+    """A domain file (or declared range) is unreadable or malformed."""
+
+    code = "invalid-domain"
+
+
 class ReleaseError(CtdcError):
     """A release cannot be built, verified or published."""
 

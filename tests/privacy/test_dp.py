@@ -12,17 +12,10 @@ from hypothesis import strategies as st
 
 from ctdc.errors import InvalidPrivacyParameter
 from ctdc.privacy.aggregates import count_combinations
-from ctdc.privacy.dp import (
-    DPSettings,
-    _add_noise,
-    _clip_records,
-    _consistent_one_way,
-    auto_delta,
-    epsilon_of,
-    make_dp_aggregates,
-    make_gaussian_counts,
-    rho_for,
-)
+from ctdc.privacy.accounting import add_noise, epsilon_of, make_gaussian_counts, rho_for
+from ctdc.privacy.bounding import clip_records
+from ctdc.privacy.budget import Budget, delta_for_records
+from ctdc.privacy.dp import DPSettings, _consistent_one_way, make_dp_aggregates
 from ctdc.privacy.table import encode_table
 
 # Noise statistics: 20,000 unseeded draws from OpenDP. Thresholds are set so a correct sampler fails with
@@ -57,7 +50,7 @@ def test_noise_drawn_in_parallel_chunks_has_the_spread_of_one_draw():
     # the measurement's scale (a chunk repeated, or left unnoised, would fail these checks).
     meas = make_gaussian_counts(math.sqrt(10), 0.05)
     sigma = math.sqrt(10) / math.sqrt(2 * 0.05)
-    noise = _add_noise(meas, np.zeros(120_000, dtype=np.int64))
+    noise = add_noise(meas, np.zeros(120_000, dtype=np.int64))
     assert noise.shape == (120_000,)
     for half in (noise[:60_000], noise[60_000:]):
         assert abs(half.mean()) < 4 * sigma / math.sqrt(len(half))
@@ -76,7 +69,7 @@ def test_a_mis_scaled_sampler_would_fail_the_noise_check():
 
 
 def test_rho_and_epsilon_conversions_round_trip_through_opendp():
-    delta = auto_delta(250_000)
+    delta = delta_for_records(250_000)
     rho = rho_for(4.0, delta)
     assert epsilon_of(rho, delta) == pytest.approx(4.0, abs=1e-6)
     assert epsilon_of(rho, delta) <= 4.0
@@ -86,7 +79,7 @@ def test_rho_and_epsilon_conversions_round_trip_through_opendp():
 def contribution_vectors(codes: np.ndarray, categories, m_star: int, length: int) -> dict[int, dict]:
     """Per length, the count vector of the clipped records (dict combination -> count)."""
     t = encode_table(pl.DataFrame({"a": ["x"]})).__class__(
-        tuple(f"c{j}" for j in range(codes.shape[1])), categories, _clip_records(codes, m_star),
+        tuple(f"c{j}" for j in range(codes.shape[1])), categories, clip_records(codes, m_star),
         tuple(pl.String for _ in range(codes.shape[1])),
     )  # fmt: skip
     counts = count_combinations(t, length).as_dict_counts()
@@ -118,21 +111,21 @@ def test_removing_one_record_moves_each_length_vector_by_at_most_the_contributio
 def test_clipping_keeps_at_most_m_star_attributes_and_depends_only_on_the_record():
     rng = np.random.default_rng(0)
     codes = rng.integers(-1, 3, size=(500, 12)).astype(np.int32)
-    clipped = _clip_records(codes, 5)
+    clipped = clip_records(codes, 5)
     assert ((clipped >= 0).sum(axis=1) <= 5).all()
     assert ((clipped == codes) | (clipped == -1)).all()
     # The same record gets the same clipping wherever it sits in the table.
-    again = _clip_records(codes[::-1].copy(), 5)[::-1]
+    again = clip_records(codes[::-1].copy(), 5)[::-1]
     assert (again == clipped).all()
 
 
 def test_dp_aggregates_spend_exactly_the_budget_and_record_the_accounting(victims):
-    agg = make_dp_aggregates(encode_table(victims), DPSettings(epsilon=2.0, length=3))
+    agg = make_dp_aggregates(encode_table(victims), DPSettings(budget=Budget.dp(2.0), length=3))
     p = agg.protection
-    assert p["delta"] == pytest.approx(auto_delta(victims.height))
+    assert p["delta"] == pytest.approx(delta_for_records(1_000_000))  # a public bound, never the input size
     assert p["epsilon_spent"] <= 2.0  # exactly: the ledger charges epsilon_spent against the budget
     assert p["rho_spent"] <= p["rho"] + 1e-12
-    assert p["privacy_unit"].startswith("one record")
+    assert p["privacy_unit"].startswith("one person, added or removed with all their rows")
     m_star = p["attributes_per_record_bound"]
     for size in ("2", "3"):
         sigma = p["sigma_by_length"][size]
@@ -181,7 +174,7 @@ def test_one_way_counts_are_not_biased_by_clipping_records_with_many_attributes(
     gap = rng.integers(0, p, size=n)
     codes[~full, gap[~full]] = None
     table = encode_table(pl.DataFrame({f"c{j}": list(codes[:, j]) for j in range(p)}))
-    agg = make_dp_aggregates(table, DPSettings(epsilon=4.0, length=2))
+    agg = make_dp_aggregates(table, DPSettings(budget=Budget.dp(4.0), length=2))
     prot = agg.protection
     assert prot["attributes_per_record_bound"] == p - 1
     assert prot["one_way_cells"].startswith("values and a missing cell")
@@ -208,7 +201,7 @@ def test_one_way_consistency_makes_every_column_sum_to_one_record_count(cells):
 
 
 def test_dp_aggregates_are_consistent_and_drop_counts_below_the_threshold(victims):
-    agg = make_dp_aggregates(encode_table(victims), DPSettings(epsilon=4.0, length=3))
+    agg = make_dp_aggregates(encode_table(victims), DPSettings(budget=Budget.dp(4.0), length=3))
     counts = agg.as_dict_counts()
     for combo, n in counts.items():
         assert n >= max(agg.protection["threshold_by_length"][str(len(combo))], 1.0)
@@ -221,14 +214,14 @@ def test_dp_aggregates_are_consistent_and_drop_counts_below_the_threshold(victim
 def test_unusual_budgets_warn_and_invalid_ones_are_refused(small_victims):
     table = encode_table(small_victims)
     with pytest.warns(UserWarning, match="above 5"):
-        make_dp_aggregates(table, DPSettings(epsilon=6.0, length=1))
+        make_dp_aggregates(table, DPSettings(budget=Budget.dp(6.0), length=1))
     with pytest.raises(InvalidPrivacyParameter):
-        make_dp_aggregates(table, DPSettings(epsilon=1.0, delta=2.0))
+        make_dp_aggregates(table, DPSettings(budget=Budget(1.0, 2.0)))
     with pytest.raises(InvalidPrivacyParameter):
         make_dp_aggregates(table, DPSettings(length=0))
 
 
 def test_a_single_row_table_gets_dp_aggregates_without_error():
     df = pl.DataFrame({"a": ["x"], "b": ["y"]})
-    agg = make_dp_aggregates(encode_table(df), DPSettings(epsilon=1.0, length=2))
+    agg = make_dp_aggregates(encode_table(df), DPSettings(budget=Budget.dp(1.0), length=2))
     assert agg.protection["attributes_per_record_bound"] >= 1

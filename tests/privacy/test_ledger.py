@@ -32,7 +32,7 @@ def test_spending_never_exceeds_the_budget_whatever_the_sequence_of_charges(char
 def test_the_json_lines_store_persists_entries_and_a_new_ledger_sees_them(tmp_path):
     path = tmp_path / "ledger.jsonl"
     first = PrivacyLedger(total=Budget(4.0, 1e-6), store=JsonLinesStore(path))
-    first.charge(dataset="victims", purpose="release 2026.11.1", budget=Budget(3.0, 5e-7), rho=0.2)
+    first.charge(dataset="victims", purpose="release 2026.11.1", budget=Budget(3.0, 5e-7, rho=0.2))
     second = PrivacyLedger(total=Budget(4.0, 1e-6), store=JsonLinesStore(path))
     assert second.spent("victims") == Budget(3.0, 5e-7)
     with pytest.raises(BudgetExceeded, match="Nothing was released"):

@@ -11,6 +11,7 @@ from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.pipeline import make_synthetic_release
 from ctdc.privacy.synthesis import _rake, synthesize
+from ctdc.privacy.budget import Budget
 from ctdc.privacy.table import encode_table
 
 from .brute import combination_counts
@@ -57,14 +58,14 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows(victims):
 
 
 def test_dp_sampling_is_deterministic_given_the_dp_aggregates(small_victims):
-    agg = make_dp_aggregates(encode_table(small_victims), DPSettings(epsilon=4.0, length=2))
+    agg = make_dp_aggregates(encode_table(small_victims), DPSettings(budget=Budget.dp(4.0), length=2))
     assert (synthesize(agg, seed=9) == synthesize(agg, seed=9)).all()
 
 
 def test_synthetic_rows_keep_the_input_schema_for_both_methods(small_victims):
     df = small_victims.with_columns(pl.Series("age", np.arange(small_victims.height) % 5, dtype=pl.Int64))
     for method in ("k-synthetic", "dp"):
-        rel = make_synthetic_release(df, method=method, k=5, epsilon=4.0, length=2, seed=3)
+        rel = make_synthetic_release(df, method=method, k=5, budget=Budget.dp(4.0), length=2, seed=3)
         assert rel.synthetic.schema == df.schema
         assert rel.synthetic.height > 0
 
@@ -80,7 +81,7 @@ def test_synthetic_rows_follow_the_one_way_distribution_of_the_aggregates(victim
 
 
 def test_missing_values_survive_into_the_synthetic_rows_at_about_the_input_rate(victims):
-    rel = make_synthetic_release(victims, method="dp", epsilon=4.0, length=2, seed=2)
+    rel = make_synthetic_release(victims, method="dp", budget=Budget.dp(4.0), length=2, seed=2)
     rate_in = victims.null_count().sum_horizontal().item() / (victims.height * victims.width)
     rate_out = rel.synthetic.null_count().sum_horizontal().item() / (rel.synthetic.height * victims.width)
     assert abs(rate_in - rate_out) < 0.03
@@ -137,7 +138,7 @@ def test_dp_rows_do_not_invent_values_a_column_never_takes_given_its_parents():
     for j in range(12):
         cols[f"f{j}"] = np.where(rng.random(n) < 0.05 + 0.4 * (country % 4 == j % 4), "1", "0")
     table = encode_table(pl.DataFrame(cols))
-    agg = make_dp_aggregates(table, DPSettings(epsilon=4.0, length=3))
+    agg = make_dp_aggregates(table, DPSettings(budget=Budget.dp(4.0), length=3))
     out = table.with_codes(synthesize(agg, seed=0)).decode()
     minors = out.filter(pl.col("band").is_in(["0-8", "9-17"]))
     assert (minors.get_column("majority") == "adult").sum() < 0.005 * minors.height

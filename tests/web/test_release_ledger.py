@@ -32,7 +32,7 @@ def test_a_dp_release_is_charged_and_one_that_would_overspend_is_refused(reposit
 
 
 def test_a_refusal_for_delta_says_delta(repository, settings):
-    settings.CTDC_DP_DELTA_BUDGET = 1e-6
+    settings.CTDC_DP_DELTA_BUDGET = 1e-8  # below the default delta, 1/(N ln N) = 7.2e-8 for N = 1,000,000
     with pytest.raises(ReleaseError, match="asks for delta"):
         release_build(method="dp-synthetic", epsilon=1.0)
     assert not PrivacyLedgerEntry.objects.exists()

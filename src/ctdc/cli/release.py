@@ -25,7 +25,8 @@ def release() -> None:
 @click.option("--k", type=click.IntRange(min=2), help="k of k-anonymity / k-synthetic and of the disclosure checks "
               "(default: CTDC_SUPPRESSION_K, 11).")
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), help="dp-synthetic: privacy budget epsilon "
-              "(default 4; delta is 1/(n ln n)). Privacy unit: one victim.")
+              "(default 4; delta is 1/(N ln N) for the public bound N = 1,000,000 records, never from the data). "
+              "Privacy unit: one victim.")
 @click.option("--length", type=click.IntRange(min=1, max=5), help="Reporting length L: combinations of up to L "
               "values are protected and checked (default 3).")
 @click.option("--seed", type=int, help="Seed of the synthetic sampling (never of DP noise; default 0).")

@@ -1,6 +1,10 @@
-"""`ctdc synth FILE --method {k-synthetic,dp} [--epsilon 4] [--delta auto] [--k 11] [--length 3] [--seed N] -o OUT`.
+"""`ctdc synth FILE --method {k-synthetic,dp} [--domain D.yaml] [--epsilon 4] [--delta auto] [--k 11] [--length 3]
+[--seed N] -o OUT`.
 
 Writes `synthetic.csv`, `aggregates.csv`, `report.html` and `report.json` into OUT_DIR.
+dp: the candidates come from `--domain FILE` (docs/privacy.md, "Domain files"); without it they are read off the
+data, and the report and the command's output say that this is not a formal guarantee. delta is `--delta` or
+1/(N ln N) for the public bound N = `--max-records`, never the file's own size.
 With `--ledger FILE.jsonl`, a dp release is charged to the budget ledger first and refused (exit 1, nothing
 written) when it would take the dataset above `--total-epsilon` / `--total-delta`.
 Exit codes: 0 written; 1 invalid data, unmet guarantee or budget exceeded (nothing is written); 2 usage error.
@@ -15,7 +19,9 @@ from pathlib import Path
 import click
 
 from ctdc.errors import CtdcError
-from ctdc.privacy.ledger import Budget, JsonLinesStore, PrivacyLedger
+from ctdc.privacy.budget import DEFAULT_MAX_RECORDS, Budget
+from ctdc.privacy.domain import Domain
+from ctdc.privacy.ledger import JsonLinesStore, PrivacyLedger
 from ctdc.privacy.pipeline import make_synthetic_release, render_html
 from ctdc.privacy.table import read_table
 
@@ -36,7 +42,13 @@ def _delta(value: str) -> float | None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--method", type=click.Choice(["k-synthetic", "dp"]), required=True, help="Protection method.")
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True)
-@click.option("--delta", default="auto", show_default=True, help="'auto' = 1/(n ln n), or a number.")
+@click.option("--delta", default="auto", show_default=True,
+              help="A number in (0, 1), or 'auto' = 1/(N ln N) for N = --max-records (never the file's size).")
+@click.option("--max-records", type=click.IntRange(min=3), default=DEFAULT_MAX_RECORDS, show_default=True,
+              help="dp with --delta auto: a public upper bound on the number of records.")
+@click.option("--domain", "domain_path", type=click.Path(dir_okay=False), default=None,
+              help="YAML/JSON file listing each column's public values (docs/privacy.md). Without it the values "
+              "seen in FILE are treated as public, which is not a formal DP guarantee.")
 @click.option("--k", "k", type=click.IntRange(min=1), default=11, show_default=True)
 @click.option("--resolution", type=click.IntRange(min=1), default=10, show_default=True,
               help="k-synthetic: published counts are rounded down to a multiple of this.")  # fmt: skip
@@ -77,6 +89,8 @@ def synth(
     method: str,
     epsilon: float,
     delta: str,
+    max_records: int,
+    domain_path: str | None,
     k: int,
     resolution: int,
     length: int,
@@ -94,14 +108,16 @@ def synth(
     if ledger_path:
         ledger = PrivacyLedger(Budget(total_epsilon, total_delta), store=JsonLinesStore(ledger_path))
     try:
+        domain = Domain.from_file(domain_path) if domain_path else None
+        budget = Budget.dp(epsilon, delta_value, max_records=max_records) if method == "dp" else None
         df = read_table(file)
         release = make_synthetic_release(
             df,
             method=method,
             k=k,
             resolution=resolution,
-            epsilon=epsilon,
-            delta=delta_value,
+            budget=budget,
+            domain=domain,
             length=length,
             seed=seed,
             ledger=ledger,
@@ -124,3 +140,9 @@ def synth(
     click.echo(
         f"wrote synthetic.csv ({release.synthetic.height} rows), aggregates.csv, report.html, report.json to {out}"
     )
+    if method == "dp" and not release.aggregates.protection.get("domain_public", False):
+        click.echo(
+            "Warning: no --domain given, so the values seen in the file were treated as public. A value held by"
+            " one person can appear because of them: this output is not formally differentially private.",
+            err=True,
+        )

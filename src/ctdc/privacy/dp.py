@@ -1,10 +1,17 @@
 """Differentially private aggregates: noisy counts of every combination up to a reporting length (zCDP).
 
 NOTE: pure numpy/polars + OpenDP; no Django. Every noise sample comes from OpenDP's Gaussian measurement (its
-secure sampler); this module never draws noise from numpy and never seeds noise. Mechanism notes: `NOTES.md`.
+secure sampler, through `accounting.py`); this module never draws noise from numpy and never seeds noise.
+Mechanism notes: `NOTES.md`. The engine is split along its seams: `accounting.py` (OpenDP adapters, rho <->
+epsilon), `budget.py` (the `Budget` value), `domain.py` (public domains), `bounding.py` (contribution bound,
+clipping, candidates), and this module (the mechanism).
 
-Privacy unit: one record (add/remove one row; symmetric distance 1). Guarantee: rho-zCDP, reported as
-(epsilon, delta)-DP through OpenDP's zCDP -> approximate-DP conversion.
+Privacy unit and neighbouring relation: one victim, added or removed with all their rows; the snapshot makes
+one victim one row, so a neighbour is the table with one row more or less (symmetric distance 1).
+Guarantee: rho-zCDP, reported as (epsilon, delta)-DP through OpenDP's zCDP -> approximate-DP conversion, with
+delta given or derived from a public bound on the number of records (`Budget.dp`), never from the input size.
+Preconditions the code enforces: the table's domain is given (`encode_table(df, domain=...)`); a domain read
+off the data is recorded as such in `protection` ("domain_public": False), which voids the formal guarantee.
 
 Outline (as in the Synthetic Data Showcase DP aggregator, Microsoft Research with IOM):
 
@@ -23,149 +30,54 @@ Outline (as in the Synthetic Data Showcase DP aggregator, Microsoft Research wit
    onto it (least squares); round, and cap each combination by the smallest of its (released) sub-combinations;
 5. drop counts below `threshold * sigma_l` (and below 1): noisy thresholding of fabricated small combinations.
 
-Steps 4-5 and all candidate generation are post-processing of released values, so they cost no budget.
+Steps 4-5 and all candidate generation are post-processing of released values, so they cost no budget. The
+released record count is the noisy estimate (`Aggregates.total`), never the input's n.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
 import numpy as np
-import opendp.prelude as dp
 
-from ctdc.errors import InvalidPrivacyParameter, MechanismNotVetted
+from ctdc.errors import InvalidPrivacyParameter
+from ctdc.privacy.accounting import add_noise, epsilon_of, make_gaussian_counts, rho_for
 from ctdc.privacy.aggregates import Aggregates, Marginal, count_combinations, pack
+from ctdc.privacy.bounding import (
+    candidates,
+    cap_by_subsets,
+    clip_records,
+    contribution_bound,
+    counts_for,
+    one_way_candidates,
+)
+from ctdc.privacy.budget import Budget
 from ctdc.privacy.table import EncodedTable
 
-PRIVACY_UNIT = "one record (add or remove one row)"
+__all__ = ["PRIVACY_UNIT", "DPSettings", "epsilon_of", "make_dp_aggregates", "make_gaussian_counts", "rho_for"]
+
+PRIVACY_UNIT = "one person, added or removed with all their rows (the input holds one row per person)"
+DOMAIN_WARNING = (
+    "The candidate values were read off the input, not taken from a public domain: a value held by a single"
+    " victim can appear because of them. This output is not formally differentially private; give a domain"
+    " (the standard's code lists, a declared range, or a domain file)."
+)
 
 
-def _enable_opendp() -> None:
-    """OpenDP marks its Gaussian and quantile mechanisms `contrib`; we opt in once, explicitly."""
-    try:
-        dp.enable_features("contrib")
-    except Exception as exc:  # pragma: no cover - opendp refuses only in a locked-down build
-        raise MechanismNotVetted(
-            "OpenDP refused to enable its 'contrib' features, which the Gaussian and quantile mechanisms need;"
-            " run dp.enable_features('contrib') in an OpenDP build that allows it.",
-            {"feature": "contrib"},
-        ) from exc
-
-
-def _gaussian(scale: float) -> dp.Measurement:
-    """OpenDP discrete Gaussian on an integer count vector; sensitivity measured in float L2 distance."""
-    space = dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=float)
-    return dp.m.make_gaussian(*space, scale=scale)
-
-
-def make_gaussian_counts(sensitivity: float, rho: float) -> dp.Measurement:
-    """The OpenDP Gaussian measurement adding the least noise that is `rho`-zCDP at L2 `sensitivity`.
-
-    Privacy unit: whatever neighbouring relation makes the count vector move by at most `sensitivity` in L2.
-
-    >>> meas = make_gaussian_counts(sensitivity=2.0, rho=0.5)
-    >>> meas.map(2.0) <= 0.5
-    True
-    >>> len(meas([10, 20, 30]))
-    3
-    """
-    _enable_opendp()
-    if rho <= 0 or sensitivity <= 0:
-        raise InvalidPrivacyParameter("rho and the sensitivity must be positive.", {"rho": rho})
-    # The Gaussian's zCDP loss is (sensitivity / scale)^2 / 2, so start from that scale and let OpenDP's own
-    # privacy map confirm it, nudging the scale up past float rounding; a binary search (56 ms, once per
-    # column at length 1) is the fallback.
-    scale = float(sensitivity) / math.sqrt(2.0 * float(rho))
-    for _ in range(8):
-        meas = _gaussian(scale)
-        if meas.map(float(sensitivity)) <= rho:
-            return meas
-        scale *= 1.0 + 1e-12
-    scale = dp.binary_search_param(_gaussian, d_in=float(sensitivity), d_out=float(rho), T=float)
-    return _gaussian(scale)
-
-
-def _add_noise(meas: dp.Measurement, vector: np.ndarray) -> np.ndarray:
-    """`meas(vector)`, with long vectors noised in chunks on parallel threads.
-
-    The Gaussian adds independent noise of one scale to every entry, so noising the chunks of a vector with
-    the same measurement draws exactly the distribution `meas(vector)` draws, and the privacy loss is the
-    measurement's own map at the whole vector's sensitivity (as accounted by the caller). OpenDP's sampler
-    runs outside the GIL (ctypes call), at about 30 us a count: 300,000 length-3 candidates take 8 s on one
-    core and half that on two.
-    """
-    values = vector.tolist()
-    workers = min(os.cpu_count() or 1, 4, max(1, len(values) // 50_000))
-    if workers == 1:
-        return np.asarray(meas(values), dtype=np.float64)
-    bounds = np.linspace(0, len(values), workers + 1).astype(int)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(meas, [values[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]))
-    return np.concatenate([np.asarray(part, dtype=np.float64) for part in parts])
-
-
-def _probe(rho: float) -> dp.Measurement:
-    """A Gaussian measurement whose privacy loss at d_in = 1 is `rho`; used to convert rho via OpenDP."""
-    space = dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float)
-    return dp.c.make_zCDP_to_approxDP(dp.m.make_gaussian(*space, scale=1.0 / math.sqrt(2.0 * rho)))
-
-
-def epsilon_of(rho: float, delta: float) -> float:
-    """The epsilon of rho-zCDP at `delta`, from OpenDP's zCDP -> approximate-DP conversion.
-
-    >>> round(epsilon_of(0.5, 1e-6), 3)
-    5.222
-    """
-    _enable_opendp()
-    return float(_probe(rho).map(1.0).epsilon(delta))
-
-
-def rho_for(epsilon: float, delta: float) -> float:
-    """The largest rho whose zCDP guarantee converts (in OpenDP) to (`epsilon`, `delta`)-DP.
-
-    >>> rho = rho_for(4.0, 1e-6)
-    >>> epsilon_of(rho, 1e-6) <= 4.0
-    True
-    """
-    _enable_opendp()
-    if epsilon <= 0 or not 0 < delta < 1:
-        raise InvalidPrivacyParameter(
-            "Need epsilon > 0 and 0 < delta < 1.", {"epsilon": epsilon, "delta": delta}
-        )
-    lo, hi = 1e-12, 1.0
-    while epsilon_of(hi, delta) < epsilon:
-        hi *= 2
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if epsilon_of(mid, delta) <= epsilon:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def auto_delta(n: int) -> float:
-    """The default delta, 1 / (n ln n), as Synthetic Data Showcase and the issue specify.
-
-    >>> f"{auto_delta(250_000):.2e}"
-    '3.22e-07'
-    """
-    n = max(int(n), 3)
-    return 1.0 / (n * math.log(n))
+def _default_budget() -> Budget:
+    return Budget.dp()
 
 
 @dataclass(frozen=True)
 class DPSettings:
     """Parameters of `make_dp_aggregates` (defaults follow the Synthetic Data Showcase defaults)."""
 
-    epsilon: float = 4.0
-    delta: float | None = None  # None: 1 / (n ln n), from the (public) input size
+    # epsilon 4 and delta 1/(N ln N) for the public bound N = 1,000,000 records (`Budget.dp`).
+    budget: Budget = field(default_factory=_default_budget)
     length: int = 3
     percentile: float = 99.0
     percentile_share: float = 0.05
@@ -176,67 +88,6 @@ class DPSettings:
     # (docs/benchmarks.md). Published 2- and 3-way counts get about 30 % more error than with equal weights.
     length_weights: tuple[float, ...] | None = None
     threshold: tuple[float, ...] = (1.0, 2.5)  # in sigmas, per length (the last entry repeats)
-
-
-def _clip_records(codes: np.ndarray, m_star: int) -> np.ndarray:
-    """Keep at most `m_star` non-missing attributes per record, chosen from the record's own values.
-
-    The choice is a function of the record alone (a hash of its codes), never of its position or of other
-    records, so clipping is a row-wise map and adding/removing a record changes only that record's row.
-    """
-    n, p = codes.shape
-    present = codes >= 0
-    if m_star >= p or (present.sum(axis=1) <= m_star).all():
-        return codes
-    mix = np.uint64(0x9E3779B97F4A7C15)
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(p):
-            h = (h ^ (codes[:, j].astype(np.int64) + 2).astype(np.uint64)) * mix
-            h ^= h >> np.uint64(29)
-        prio = (h[:, None] ^ (np.arange(1, p + 1, dtype=np.uint64)[None, :] * mix)) * mix
-    prio = np.where(present, prio >> np.uint64(11), np.uint64(np.iinfo(np.uint64).max))
-    rank = np.argsort(np.argsort(prio, axis=1, kind="stable"), axis=1, kind="stable")
-    return np.where(rank < m_star, codes, -1).astype(np.int32)
-
-
-def _counts_for(exact: Aggregates, cols: tuple[int, ...], card: np.ndarray, cand_keys: np.ndarray) -> np.ndarray:
-    """True count of each candidate combination (keys packed with radix `card`), 0 for those not in the data.
-
-    `exact` holds every combination present in the clipped records, counted once for all column tuples, so
-    each candidate group costs a binary search instead of a pass over the records.
-    """
-    m = exact.get(cols)
-    if not len(m.counts) or not len(cand_keys):
-        return np.zeros(len(cand_keys), dtype=np.int64)
-    keys = m.keys(card)  # sorted: count_combinations stores combinations in key order
-    pos = np.clip(np.searchsorted(keys, cand_keys), 0, len(keys) - 1)
-    return np.where(keys[pos] == cand_keys, m.counts[pos], 0).astype(np.int64)
-
-
-def _candidates(
-    cols: tuple[int, ...], survivors: dict[tuple[int, ...], Marginal], card: np.ndarray
-) -> np.ndarray | None:
-    """Candidate value tuples for `cols`: every combination whose (l-1)-subsets all survived (post-processing)."""
-    prefix = survivors.get(cols[:-1])
-    last = survivors.get((cols[-1],))
-    if prefix is None or last is None or not len(prefix.counts) or not len(last.counts):
-        return None
-    m, v = len(prefix.counts), len(last.counts)
-    cand = np.empty((m * v, len(cols)), dtype=np.int32)
-    cand[:, :-1] = np.repeat(prefix.values, v, axis=0)
-    cand[:, -1] = np.tile(last.values[:, 0], m)
-    for drop in range(len(cols) - 1):
-        sub_cols = cols[:drop] + cols[drop + 1 :]
-        sub = survivors.get(sub_cols)
-        if sub is None or not len(sub.counts):
-            return None
-        sub_vals = np.delete(cand, drop, axis=1)
-        keep = np.isin(pack(sub_vals, card[list(sub_cols)]), pack(sub.values, card[list(sub_cols)]))
-        cand = cand[keep]
-        if not len(cand):
-            return None
-    return cand
 
 
 def _column_shares(card: np.ndarray) -> np.ndarray:
@@ -299,31 +150,16 @@ def _measure_one_way_by_column(
     return np.concatenate(parts), np.array(spent)
 
 
-def _cap_by_subsets(
-    cols: tuple[int, ...], values: np.ndarray, counts: np.ndarray, out: dict, card: np.ndarray
-) -> np.ndarray:
-    """Consistency: a combination cannot be more frequent than any of its sub-combinations."""
-    for drop in range(len(cols)):
-        sub_cols = cols[:drop] + cols[drop + 1 :]
-        sub = out[sub_cols]
-        sub_keys = pack(sub.values, card[list(sub_cols)])
-        order = np.argsort(sub_keys)
-        keys = pack(np.delete(values, drop, axis=1), card[list(sub_cols)])
-        pos = order[np.searchsorted(sub_keys, keys, sorter=order)]
-        counts = np.minimum(counts, sub.counts[pos])
-    return counts
-
-
 def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) -> Aggregates:
     """Differentially private counts of every combination of length 1..L of `table` (see module docstring).
 
-    Guarantee: rho-zCDP with rho = rho_for(epsilon, delta), i.e. (epsilon, delta)-DP, for one record (add or
-    remove). Caller must make true: one person is one row (deduplicate first, or the unit is weaker); the
-    categories of each column are public (they are taken from `table.categories`); the table size is public
-    only through the default delta. Unusual parameters (epsilon > 5) log a warning.
+    Guarantee: rho-zCDP with rho = `settings.budget.rho`, i.e. (epsilon, delta)-DP, for one victim added or
+    removed. Caller must make true: one victim is one row (the release snapshot does it); the categories of
+    each column are public: `table.domain` says where they came from, and a domain read off the data is
+    recorded in `protection` (`domain_public`: False, `domain_warning`). Unusual parameters (epsilon > 5) warn.
     """
     s = settings or DPSettings()
-    _enable_opendp()
+    budget = s.budget
     if s.length < 1:
         raise InvalidPrivacyParameter("The reporting length must be at least 1.", {"length": s.length})
     if not 0 < s.percentile <= 100 or not 0 < s.percentile_share < 1:
@@ -331,12 +167,16 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
             "percentile must be in (0, 100] and percentile_share in (0, 1).",
             {"percentile": s.percentile, "percentile_share": s.percentile_share},
         )
-    delta = auto_delta(table.n) if s.delta is None else float(s.delta)
-    if s.epsilon > 5:
-        warnings.warn(
-            f"epsilon = {s.epsilon} is above 5: a weak privacy guarantee.", UserWarning, stacklevel=2
+    if not budget.epsilon > 0 or not 0 < budget.delta < 1:
+        raise InvalidPrivacyParameter(
+            "Need epsilon > 0 and 0 < delta < 1.", {"epsilon": budget.epsilon, "delta": budget.delta}
         )
-    rho_total = rho_for(s.epsilon, delta)
+    delta = budget.delta
+    if budget.epsilon > 5:
+        warnings.warn(
+            f"epsilon = {budget.epsilon} is above 5: a weak privacy guarantee.", UserWarning, stacklevel=2
+        )
+    rho_total = budget.rho if budget.rho is not None else rho_for(budget.epsilon, delta)
     length = min(s.length, table.p)
     weights = np.array(s.length_weights or [3.0] + [1.0] * (length - 1), dtype=float)[:length]
     rho_q = s.percentile_share * rho_total
@@ -346,18 +186,9 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
     p = table.p
 
     # 1. private percentile of attributes per record -> contribution bound
-    per_record = (codes >= 0).sum(axis=1).astype(np.int32)
-    q_space = dp.vector_domain(dp.atom_domain(T=dp.i32)), dp.symmetric_distance()
-
-    def make_q(scale: float) -> dp.Measurement:
-        return dp.m.make_private_quantile(
-            *q_space, dp.zero_concentrated_divergence(), list(range(0, p + 1)), s.percentile / 100.0, scale
-        )
-
-    q_meas = make_q(dp.binary_search_param(make_q, d_in=1, d_out=rho_q, T=float))
-    m_star = max(1, int(q_meas(per_record.tolist())))
-    spent = [float(q_meas.map(1))]
-    clipped = _clip_records(codes, m_star)
+    m_star, rho_spent_q = contribution_bound(codes, s.percentile, rho_q)
+    spent = [rho_spent_q]
+    clipped = clip_records(codes, m_star)
     exact = count_combinations(table.with_codes(clipped), length)
     one_way_missing = p <= m_star + 1
     one_way = count_combinations(table, 1) if one_way_missing and clipped is not codes else exact
@@ -376,11 +207,10 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
             break
         groups: list[tuple[tuple[int, ...], np.ndarray]] = []
         if size == 1:
-            for c in range(p):
-                groups.append(((c,), np.arange(card[c], dtype=np.int32)[:, None]))
+            groups = one_way_candidates(card)
         else:
             for cols in combinations(range(p), size):
-                cand = _candidates(cols, out, card)
+                cand = candidates(cols, out, card)
                 if cand is not None:
                     groups.append((cols, cand))
         with_missing = size == 1 and one_way_missing
@@ -389,7 +219,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         # attributes would move a value into the missing cell: 74 records per column on the project simulator's
         # table, 8x the noise), at no saving in sensitivity.
         source = one_way if with_missing else exact
-        true_counts = [_counts_for(source, cols, card, pack(v, card[list(cols)])) for cols, v in groups]
+        true_counts = [counts_for(source, cols, card, pack(v, card[list(cols)])) for cols, v in groups]
         factor = s.threshold[min(size - 1, len(s.threshold) - 1)]
         if with_missing:
             cap, sensitivity = p, 1.0  # one cell per column and record; each column measured alone
@@ -409,7 +239,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
             sensitivity = math.sqrt(cap + (1 if size == 1 else 0))
             meas = make_gaussian_counts(sensitivity, float(rho_len[size - 1]))
             spent.append(float(meas.map(sensitivity)))
-            noisy = _add_noise(meas, vector) if len(vector) else np.empty(0)
+            noisy = add_noise(meas, vector) if len(vector) else np.empty(0)
             sigma = float(sensitivity / math.sqrt(2 * spent[-1])) if spent[-1] > 0 else 0.0
             cell_sigma = np.full(len(noisy), sigma)
             n_candidates[size] = len(vector)
@@ -423,7 +253,7 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
             tau = factor * cell_sigma[offset : offset + len(vals)]
             offset += len(vals) + (1 if with_missing else 0)
             if size > 1 and len(vals):
-                counts = _cap_by_subsets(cols, vals, counts, out, card)
+                counts = cap_by_subsets(cols, vals, counts, out, card)
             keep = counts >= np.maximum(tau, 1.0)
             if keep.any():
                 out[cols] = Marginal(cols, vals[keep].astype(np.int32), counts[keep])
@@ -432,8 +262,9 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         "method": "differential-privacy",
         "mechanism": "zCDP Gaussian on combination counts (OpenDP make_gaussian), private percentile bound",
         "privacy_unit": PRIVACY_UNIT,
-        "epsilon": float(s.epsilon),
+        "epsilon": float(budget.epsilon),
         "delta": delta,
+        "delta_rule": budget.delta_rule,
         "rho": rho_total,
         "rho_spent": rho_spent,
         "epsilon_spent": epsilon_of(rho_spent, delta),
@@ -452,5 +283,9 @@ def make_dp_aggregates(table: EncodedTable, settings: DPSettings | None = None) 
         "threshold_by_length": {str(k): v for k, v in thresholds.items()},
         "one_way_by_column": one_way_columns,
         "candidates_by_length": {str(k): v for k, v in n_candidates.items()},
+        "domain_public": table.public_domain,
+        "domain": table.domain.describe() if table.domain is not None else {},
     }
+    if not table.public_domain:
+        protection["domain_warning"] = DOMAIN_WARNING
     return Aggregates(table.columns, table.categories, length, total, out, protection)

@@ -9,6 +9,9 @@ Interface (all a store must do):
         def entries(self) -> list[LedgerEntry]: ...      # everything recorded so far, oldest first
         def append(self, entry: LedgerEntry) -> None: ... # persist one more entry
 
+Budgets are `ctdc.privacy.budget.Budget` values (epsilon, delta and, for a DP computation, rho), never loose
+numbers; the ledger's total is a `Budget` without rho (basic composition compares epsilon and delta only).
+
 Shipped stores: `MemoryStore` and `JsonLinesStore(path)`, one JSON object per line:
 
     {"dataset": "victims", "purpose": "release 2026.11.1", "epsilon": 4.0, "delta": 3.2e-07,
@@ -20,7 +23,7 @@ loose for many zCDP entries but always valid, whatever mechanism produced an ent
 >>> ledger = PrivacyLedger(total=Budget(epsilon=5.0, delta=1e-6))
 >>> _ = ledger.charge(dataset="victims", purpose="release 2026.11.1", budget=Budget(4.0, 1e-7))
 >>> ledger.remaining("victims")
-Budget(epsilon=1.0, delta=9e-07)
+Budget(epsilon=1.0, delta=9e-07, rho=None)
 >>> ledger.charge(dataset="victims", purpose="extra table", budget=Budget(2.0, 1e-7))
 Traceback (most recent call last):
 ...
@@ -36,25 +39,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from ctdc.errors import BudgetExceeded, InvalidPrivacyParameter
+from ctdc.errors import BudgetExceeded
+from ctdc.privacy.budget import Budget
+
+__all__ = ["Budget", "JsonLinesStore", "LedgerEntry", "LedgerStore", "MemoryStore", "PrivacyLedger"]
 
 # Float sums of budgets drift by a few ulps; this much slack is not a privacy loss anyone can use.
 _TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class Budget:
-    """A privacy budget: a named (epsilon, delta) pair, never a loose number."""
-
-    epsilon: float
-    delta: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.epsilon < 0 or not 0 <= self.delta < 1:
-            raise InvalidPrivacyParameter(
-                "A budget needs epsilon >= 0 and 0 <= delta < 1.",
-                {"epsilon": self.epsilon, "delta": self.delta},
-            )
 
 
 @dataclass(frozen=True)
@@ -126,12 +117,12 @@ class PrivacyLedger:
         dataset: str,
         purpose: str,
         budget: Budget,
-        rho: float | None = None,
         date: datetime | None = None,
     ) -> LedgerEntry:
         """Record a computation's budget, or raise `BudgetExceeded` (and record nothing) if it would overspend.
 
         Call it *before* releasing the computation's output: a refused charge means nothing may be released.
+        `budget.rho` (the zCDP budget spent, when the computation has one) is recorded with the entry.
         """
         with self._lock:
             s = self.spent(dataset)
@@ -158,7 +149,7 @@ class PrivacyLedger:
                 purpose=purpose,
                 epsilon=float(budget.epsilon),
                 delta=float(budget.delta),
-                rho=None if rho is None else float(rho),
+                rho=None if budget.rho is None else float(budget.rho),
                 date=(date or datetime.now(UTC)).isoformat(),
             )
             self.store.append(entry)

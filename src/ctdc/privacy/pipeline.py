@@ -23,9 +23,11 @@ import polars as pl
 
 from ctdc.errors import InvalidPrivacyParameter, KAnonymityNotMet
 from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
+from ctdc.privacy.budget import Budget
+from ctdc.privacy.domain import Domain
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.evaluate import compare_aggregates
-from ctdc.privacy.ledger import Budget, PrivacyLedger
+from ctdc.privacy.ledger import PrivacyLedger
 from ctdc.privacy.risk import assess_risk
 from ctdc.privacy.synthesis import synthesize
 from ctdc.privacy.table import EncodedTable, encode_table
@@ -56,33 +58,38 @@ def make_synthetic_release(
     method: Method = "k-synthetic",
     k: int = 11,
     resolution: int = 10,
-    epsilon: float = 4.0,
-    delta: float | None = None,
+    budget: Budget | None = None,
     length: int = 3,
     seed: int = 0,
     quasi_identifiers: list[str] | None = None,
     ledger: PrivacyLedger | None = None,
     dataset: str = "unnamed",
     purpose: str = "synthetic release",
+    domain: Domain | None = None,
 ) -> SyntheticRelease:
     """Protect `df` by `method` and return synthetic rows (same schema), published aggregates and a report.
 
     k-synthetic: aggregates protected by k-rounding (`k`, `resolution`); synthetic rows where every
     combination of length <= `length` occurs at least `k` times in `df` (checked; `KAnonymityNotMet` if not).
-    dp: (`epsilon`, `delta`)-DP aggregates (delta `None` = 1/(n ln n)) and rows sampled from them. Privacy
-    unit: one record. The report compares with `df` and is for data stewards only.
+    dp: `budget`-DP aggregates (default `Budget.dp()`: epsilon 4, delta from a public bound on the number of
+    records) and rows sampled from them, as many as the noisy record count. Privacy unit: one person, added or
+    removed with all their rows. The candidates come from `domain` (public: the standard's code lists, declared
+    ranges, a domain file); without one they are read off `df`, and the report says that this is not a formal
+    guarantee. Values outside `domain` become missing (counted for the steward in `input.outside_domain`).
+    The report compares with `df` and is for data stewards only.
     With a `ledger`, a dp release is charged to `dataset` before anything is returned; `BudgetExceeded`
     means nothing may be released.
     """
     if length < 1:
         raise InvalidPrivacyParameter("The reporting length must be at least 1.", {"length": length})
-    table = encode_table(df)
+    table = encode_table(df, domain=domain)
     if method == "dp":
+        budget = budget if budget is not None else Budget.dp()
         # The input's exact counts are only for the evaluation report. Counted in a second thread while the DP
         # aggregates are made: OpenDP draws its noise in native code without the GIL, so both cores work.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(count_combinations, table, length)
-            published = make_dp_aggregates(table, DPSettings(epsilon=epsilon, delta=delta, length=length))
+            published = make_dp_aggregates(table, DPSettings(budget=budget, length=length))
             original = pending.result()
     else:
         original = count_combinations(table, length)
@@ -114,19 +121,18 @@ def make_synthetic_release(
             )
         guarantee["k_synthetic_check"] = "passed"
     else:
-        guarantee["delta_rule"] = "1/(n ln n)" if delta is None else "given"
         if ledger is not None:
             p = published.protection
             entry = ledger.charge(
                 dataset=dataset,
                 purpose=purpose,
-                budget=Budget(epsilon=p["epsilon_spent"], delta=p["delta"]),
-                rho=p["rho_spent"],
+                budget=Budget(epsilon=p["epsilon_spent"], delta=p["delta"], rho=p["rho_spent"]),
             )
             guarantee["ledger_entry"] = asdict(entry)
     qi = quasi_identifiers or list(table.columns)
     report = {
-        "input": {"records": table.n, "columns": list(table.columns)},
+        "input": {"records": table.n, "columns": list(table.columns),
+                  "outside_domain": dict(zip(table.columns, table.outside_domain, strict=True))},
         "output": {"records": int(codes.shape[0]), "length": length, "seed": seed},
         "guarantee": guarantee,
         "synthetic_rows": compare_aggregates(original, synthetic_counts),

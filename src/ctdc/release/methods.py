@@ -15,7 +15,8 @@ The engine (`ctdc.privacy`) does the work; this module only adapts the release t
   age band -> majority status, any of them -> `*`, records dropped as a last resort); the sensitive columns are
   kept as they are. Aggregates: k-rounded counts (`protect_k_rounding`) of the k-anonymous rows.
 - `k-synthetic` / `dp-synthetic`: `make_synthetic_release` samples synthetic rows from k-protected or
-  (epsilon, delta)-DP counts of every combination up to length L. Multi-valued fields are first spread into one
+  (epsilon, delta)-DP counts of every combination up to length L, over the release's public domain
+  (`release_domain`: the standard's code lists and declared ranges, never the data). Multi-valued fields are first spread into one
   flag column per code (`1` or missing, as in Synthetic Data Showcase and the public CTDC synthetic data), and
   gathered back afterwards, so a victim's set of means of control is synthesised attribute by attribute.
 
@@ -25,11 +26,13 @@ Register another method with `register("name")` on a function of the same shape.
 ['dp-synthetic', 'k-anonymity', 'k-synthetic']
 >>> MethodParams(k=11).as_dict("k-anonymity")
 {'k': 11}
+>>> MethodParams(budget=Budget.dp(2.0, delta=1e-7)).as_dict("dp-synthetic")["delta"]
+1e-07
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,8 @@ import polars as pl
 
 from ctdc.errors import InvalidPrivacyParameter
 from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+from ctdc.privacy.budget import Budget
+from ctdc.privacy.domain import Domain
 from ctdc.privacy.hierarchy import age_band_hierarchy, year_hierarchy
 from ctdc.privacy.kanon import make_k_anonymous
 from ctdc.privacy.pipeline import make_synthetic_release
@@ -50,17 +55,21 @@ FLAG_SEP = "__"
 
 @dataclass(frozen=True)
 class MethodParams:
-    """Privacy parameters of a release. `epsilon`/`delta` are the DP budget (privacy unit: one victim)."""
+    """Privacy parameters of a release (the release spec). `budget` is the DP budget (privacy unit: one victim).
+
+    `ranges` declares integer ranges for the release's public domain, e.g. `{"registration_year": (2010, 2025)}`;
+    integer fields without one use the bounds the standard gives them (registration_year: 2000-2030).
+    """
 
     k: int = 11
-    epsilon: float = 4.0
-    delta: float | None = None
+    budget: Budget = field(default_factory=Budget.dp)
     length: int = 3
     resolution: int = 10
     seed: int = 0
     # Where DP releases are charged (ctdc.privacy.ledger.PrivacyLedger); None charges nothing (standalone use).
     ledger: Any = field(default=None, compare=False)
     purpose: str = "release"
+    ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def as_dict(self, method: str) -> dict[str, Any]:
         """The parameters that matter for `method`, as recorded in metadata and the catalogue."""
@@ -68,8 +77,21 @@ class MethodParams:
             return {"k": self.k}
         if method == "k-synthetic":
             return {"k": self.k, "length": self.length, "resolution": self.resolution, "seed": self.seed}
-        return {"epsilon": self.epsilon, "delta": self.delta or "1/(n ln n)", "length": self.length,
-                "k": self.k, "seed": self.seed}
+        return {"epsilon": self.budget.epsilon, "delta": self.budget.delta, "delta_rule": self.budget.delta_rule,
+                "length": self.length, "k": self.k, "seed": self.seed,
+                **({"ranges": {c: list(r) for c, r in self.ranges.items()}} if self.ranges else {})}
+
+
+def release_domain(columns: list[str], ds: Dataset, params: MethodParams) -> Domain:
+    """The public domain of the release table's columns (after `to_flags`): the standard's code lists, flags
+    `1`, booleans, and integer ranges declared in `params.ranges` or else the standard's bounds. Never the data.
+
+    >>> from ctdc.standard import load_standard
+    >>> d = release_domain(["gender", "registration_year"], load_standard().dataset("victims"), MethodParams())
+    >>> d.describe()["registration_year"]
+    'bounds of the field in the standard: 2000-2030 (31 values)'
+    """
+    return Domain.from_standard(ds, columns, ranges=params.ranges)
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,10 +230,12 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
     text = as_text(frame)
     flags = to_flags(text, ds)
     qi = [c for c in ds.quasi_identifiers if c in flags.columns]
+    # The candidates of the counts come from the standard, never from the release table (issue 13): a value or
+    # flag held by one victim is a candidate whether or not that victim is in the table.
     rel = make_synthetic_release(flags, method=engine_method, k=params.k, resolution=params.resolution,
-                                 epsilon=params.epsilon, delta=params.delta, length=params.length,
-                                 seed=params.seed, quasi_identifiers=qi, ledger=params.ledger, dataset=ds.name,
-                                 purpose=params.purpose)
+                                 budget=params.budget, length=params.length, seed=params.seed,
+                                 quasi_identifiers=qi, ledger=params.ledger, dataset=ds.name,
+                                 purpose=params.purpose, domain=release_domain(flags.columns, ds, params))
     micro = from_flags(as_text(rel.synthetic), text.columns, ds)
     report = dict(rel.report)
     report["guarantee"] = {**report["guarantee"], "privacy_unit": ds.privacy_unit}

@@ -20,6 +20,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, ReleaseError
+from ctdc.privacy.budget import Budget
 from ctdc.release.build import build_release, next_version, remove_stale_temporaries
 from ctdc.release.methods import METHODS, MethodParams
 from ctdc.web.releases.ledger import repository_ledger
@@ -170,8 +171,9 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         p = build.params
         built = build_release(
             frame, root=root, dataset=dataset, version=version, method=build.method,
-            params=MethodParams(k=p["k"], epsilon=p["epsilon"], length=p["length"], seed=p.get("seed", 0),
-                                ledger=repository_ledger(), purpose=f"release {dataset} {version} ({build.method})"),
+            params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"]), length=p["length"],
+                                seed=p.get("seed", 0), ledger=repository_ledger(),
+                                purpose=f"release {dataset} {version} ({build.method})"),
             notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
             progress=lambda pct, msg: _progress(build, pct, msg))
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
