@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctdc.errors import InvalidPrivacyParameter
-from ctdc.privacy.aggregates import count_combinations
 from ctdc.privacy.accounting import add_noise, epsilon_of, make_gaussian_counts, rho_for
+from ctdc.privacy.aggregates import count_combinations
 from ctdc.privacy.bounding import clip_records
 from ctdc.privacy.budget import Budget, delta_for_records
 from ctdc.privacy.dp import DPSettings, _consistent_one_way, make_dp_aggregates

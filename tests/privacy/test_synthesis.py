@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
+from ctdc.privacy.budget import Budget
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.pipeline import make_synthetic_release
 from ctdc.privacy.synthesis import _rake, synthesize
-from ctdc.privacy.budget import Budget
 from ctdc.privacy.table import encode_table
 
 from .brute import combination_counts

@@ -4,8 +4,8 @@ NOTE: pure numpy/polars + OpenDP; this package never imports Django (tests/priva
 See docs/privacy.md for the overview and NOTES.md beside this file for each mechanism's guarantee.
 """
 
-from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
 from ctdc.privacy.accounting import epsilon_of, make_gaussian_counts, rho_for
+from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
 from ctdc.privacy.budget import Budget, delta_for_records
 from ctdc.privacy.domain import ColumnDomain, Domain
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
