@@ -84,7 +84,11 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the portal read while an ingest writes; the busy timeout waits instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30}
+    # IMMEDIATE transactions take the write lock when they begin, where the busy timeout applies: a deferred one
+    # that reads, then writes, gets "database is locked" at once if another connection wrote meanwhile (SQLite
+    # cannot wait there without risking a deadlock).
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30,
+                                       "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,5 +14,10 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns about a missing folder)
 # Persistent connections from the live server's threads would keep the test database open and block its DROP.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as in production: Django's default in-memory test database shares one cache between connections,
+    # where WAL and the busy timeout do not apply and a reader meeting another thread's write fails at once
+    # ("database table is locked"): that, not the code, made a build cancelled from another thread fail.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
 # Tests publish and withdraw releases within a second: the portal looks the latest one up on every request.
 CTDC_PORTAL_RELEASE_TTL = 0.0
