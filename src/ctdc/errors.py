@@ -110,3 +110,9 @@ class BuildCancelled(ReleaseError):
     """A steward cancelled a release build; it stopped at its next stage and wrote no release."""
 
     code = "build-cancelled"
+
+
+class BackupError(CtdcError):
+    """A backup cannot be written, or cannot be restored here (damaged, another schema, a target not empty)."""
+
+    code = "backup-error"

@@ -10,6 +10,7 @@ import sys
 import click
 
 from ctdc import __version__
+from ctdc.cli.backup import backup, restore
 from ctdc.cli.codebook import codebook
 from ctdc.cli.ingest import ingest
 from ctdc.cli.init import init
@@ -51,7 +52,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-for command in (init, serve, worker, simulate, org, user, ingest, codebook, risk, synth, release, purge, manage):
+for command in (init, serve, worker, simulate, org, user, ingest, codebook, risk, synth, release, purge, backup,
+                restore, manage):
     cli.add_command(command)
 
 
