@@ -106,7 +106,8 @@ def cross_org_match_count(*, submission: Submission) -> int:
     import polars as pl
     from django.core.files.storage import default_storage
 
-    if submission.status != Submission.Status.VALIDATED or not submission.staged_path:
+    if (submission.status != Submission.Status.VALIDATED or not submission.staged_path
+            or not default_storage.exists(submission.staged_path)):
         return 0
     with default_storage.open(submission.staged_path, "rb") as fh:
         hashes = pl.read_parquet(io.BytesIO(fh.read()), columns=["identity_hash"])["identity_hash"]
