@@ -7,6 +7,7 @@ UV_VERSION := 0.13.8
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 DEMO_CASES ?= 20000
 DEMO_DIR := var/simulated
+DEMO_ORGS := lakeside-helpline harbour-light open-roads
 export CTDC_DATA_DIR ?= $(CURDIR)/var
 
 
@@ -65,6 +66,8 @@ demo-data: install
 	$(BIN)/ctdc org create harbour-light --name "Harbour Light Shelter Network (fictional)" --kind case_management
 	$(BIN)/ctdc org create open-roads --name "Open Roads Outreach (fictional)" --kind case_management
 	$(BIN)/ctdc user steward steward --password-file var/demo-steward-password.txt
+	@# One contributor per organisation, user name = the organisation's slug; passwords kept in var/ like the steward's.
+	@for o in $(DEMO_ORGS); do $(BIN)/ctdc user contributor $$o --org $$o --password-file var/demo-$$o-password.txt || exit 1; done
 	$(BIN)/ctdc simulate --seed 2026 --cases $(DEMO_CASES) --out $(DEMO_DIR)
 	$(BIN)/ctdc ingest $(DEMO_DIR)/lakeside-helpline.csv --org lakeside-helpline --mapping $(DEMO_DIR)/lakeside-helpline.mapping.yml --approve
 	$(BIN)/ctdc ingest $(DEMO_DIR)/harbour-light.xlsx --org harbour-light --preset htcds --approve
@@ -78,7 +81,12 @@ demo-data: install
 	$(BIN)/ctdc release list
 
 demo: demo-data
-	@echo "Steward login: http://127.0.0.1:8000/admin/  user 'steward', password in var/demo-steward-password.txt"
+	@echo ""
+	@echo "Sign in at http://127.0.0.1:8000/accounts/login/  (demo accounts; the passwords are kept in var/demo-*-password.txt)"
+	@printf "  %-20s %-20s %s\n" "user" "password" "what for"
+	@printf "  %-20s %-20s %s\n" steward "$$(cat var/demo-steward-password.txt)" "data steward: every organisation, invitations, releases, /admin/"
+	@for o in $(DEMO_ORGS); do printf "  %-20s %-20s %s\n" $$o "$$(cat var/demo-$$o-password.txt)" "contributor for $$o"; done
+	@echo ""
 	$(BIN)/ctdc serve --host 127.0.0.1 --port 8000
 
 lint: install

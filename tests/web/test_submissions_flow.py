@@ -195,7 +195,7 @@ def test_a_contributor_account_made_with_the_cli_signs_in_and_sees_only_its_orga
     assert result.exit_code == 0 and secret.stat().st_mode & 0o777 == 0o600
     assert run_cli("user", "contributor", "ana", "--org", "open-roads").exit_code == 0  # idempotent
     response = client.post("/accounts/login/", {"username": "ana", "password": secret.read_text().strip()})
-    assert response.status_code == 302 and response["Location"] == "/intake/submissions/"
+    assert response.status_code == 302 and response["Location"] == "/intake/"
     page = client.get("/intake/submissions/new/").content.decode()
     assert "Open Roads" in page and "Harbour Light" not in page
     assert "Duplicate flags" not in page  # a steward-only page

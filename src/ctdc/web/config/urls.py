@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth
 from django.urls import include, path
 
+from ctdc.web.accounts import views as accounts
 from ctdc.web.api.api import api
 from ctdc.web.portal import views as portal
 
@@ -15,6 +16,10 @@ urlpatterns = [
     path("data/", include("ctdc.web.releases.urls")),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("accounts/invitations/", accounts.invitations, name="invitations"),
+    path("accounts/invitations/<int:pk>/withdraw/", accounts.invitation_withdraw, name="invitation_withdraw"),
+    path("accounts/invitation/<str:token>/", accounts.invitation_accept_page, name="invitation_accept"),
+    path("intake/", accounts.intake_home, name="intake_home"),
     path("intake/", include("ctdc.web.submissions.urls")),
     path("api/", api.urls),
     path("codebook/", include("ctdc.web.codebook.urls")),

@@ -20,6 +20,7 @@ CTDC_RELEASES_DIR = DATA_DIR / "releases"
 # The portal looks up the latest published release again after this many seconds (per web process).
 CTDC_PORTAL_RELEASE_TTL = float(env.get("CTDC_PORTAL_RELEASE_TTL") or 5)
 CTDC_WORKER_HEARTBEAT_SECONDS = float(env.get("CTDC_WORKER_HEARTBEAT_SECONDS") or 10)
+CTDC_INVITATION_DAYS = int(env.get("CTDC_INVITATION_DAYS") or 7)
 CTDC_WORKER_STALE_SECONDS = float(env.get("CTDC_WORKER_STALE_SECONDS") or 60)
 ALLOWED_HOSTS = [h.strip() for h in (env.get("CTDC_ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if DEBUG:
@@ -140,5 +141,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "submission_list"
+LOGIN_REDIRECT_URL = "intake_home"
+# No mail server by default: mails (invitation links) are printed on the server's console output.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "ctdc <noreply@localhost>"
 LOGOUT_REDIRECT_URL = "home"
