@@ -41,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
             "`ctdc purge` deletes older raw files. Validation reports and approved records are kept."),
     Setting("CTDC_PORTAL_RELEASE_TTL", "5", "Seconds a web process keeps its answer to 'which release is the "
             "latest published one' before asking the database again (a new or withdrawn release shows within it)."),
+    Setting("CTDC_CONTACT_EMAIL", "", "Address organisations write to about contributing data (shown on /contribute/)."),
     Setting("CTDC_INVITATION_DAYS", "7", "Days an invitation link for a new contributor stays usable."),
     Setting("CTDC_WORKER_HEARTBEAT_SECONDS", "10", "How often a task worker records in the database that it is "
             "alive."),

@@ -23,5 +23,6 @@ urlpatterns = [
     path("intake/", include("ctdc.web.submissions.urls")),
     path("api/", api.urls),
     path("codebook/", include("ctdc.web.codebook.urls")),
+    path("contribute/", include("ctdc.web.contribute.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,7 @@ CTDC_RELEASES_DIR = DATA_DIR / "releases"
 # The portal looks up the latest published release again after this many seconds (per web process).
 CTDC_PORTAL_RELEASE_TTL = float(env.get("CTDC_PORTAL_RELEASE_TTL") or 5)
 CTDC_WORKER_HEARTBEAT_SECONDS = float(env.get("CTDC_WORKER_HEARTBEAT_SECONDS") or 10)
+CTDC_CONTACT_EMAIL = env.get("CTDC_CONTACT_EMAIL") or ""
 CTDC_INVITATION_DAYS = int(env.get("CTDC_INVITATION_DAYS") or 7)
 CTDC_WORKER_STALE_SECONDS = float(env.get("CTDC_WORKER_STALE_SECONDS") or 60)
 ALLOWED_HOSTS = [h.strip() for h in (env.get("CTDC_ALLOWED_HOSTS") or "").split(",") if h.strip()]
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "ctdc.web.portal",
     "ctdc.web.codebook",
     "ctdc.web.worker",
+    "ctdc.web.contribute",
 ]
 
 MIDDLEWARE = [
