@@ -40,6 +40,19 @@ class IngestError(CtdcError):
     code = "ingest-error"
 
 
+class NotATable(IngestError):
+    """The file is not a table at all (a PDF, an image, a Word document, a binary file): `extra["looks_like"]`
+    names what it seems to be. Its code stays `ingest-error`, as before the distinction was made."""
+
+
+class MappingNeeded(IngestError):
+    """Detection found a preset, but it would ignore columns that look like fields of the standard (or read too
+    few of the file's columns): a person should check a suggested mapping first. `extra["missed"]` lists the
+    columns with the field each seems to hold."""
+
+    code = "mapping-needed"
+
+
 class MappingError(IngestError):
     """A mapping spec is malformed or points at fields the standard does not have."""
 

@@ -294,13 +294,15 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
         raise IngestError(
             f"{Path(path).name}: none of the mapping's columns are in the file. "
             f"File columns: {', '.join(read.frame.columns[:15])}. Choose another preset or edit the mapping.",
-            {"file": Path(path).name, "columns": read.frame.columns[:50]},
+            {"file": Path(path).name, "columns": read.frame.columns[:50], "mapping": spec.name,
+             "reason": "no-mapped-columns"},
         )
     if "registration_year" not in by_field and "registration_date" not in by_field:
         raise IngestError(
             f"{Path(path).name}: no column is mapped to the registration year or date, which every record needs "
             "(problem code missing-required-column).",
-            {"file": Path(path).name, "code": "missing-required-column", "field": "registration_year"},
+            {"file": Path(path).name, "code": "missing-required-column", "field": "registration_year",
+             "reason": "missing-required-column"},
         )
 
     frame = frame.with_columns(read.row_numbers())

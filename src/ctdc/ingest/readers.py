@@ -21,7 +21,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from ctdc.errors import IngestError
+from ctdc.errors import IngestError, NotATable
 from ctdc.ingest.mapping import ReaderOptions
 
 # Given the file's header, the columns to read: unneeded columns (narratives, say) are never even parsed.
@@ -59,13 +59,65 @@ def detect_format(path: Path, options: ReaderOptions) -> str:
     return "csv"
 
 
+# Leading bytes of files people upload by mistake instead of their case spreadsheet: what each one is.
+_MAGIC = (
+    (b"%PDF", "a PDF document"), (b"\x89PNG", "an image (PNG)"), (b"\xff\xd8\xff", "an image (JPEG)"),
+    (b"GIF8", "an image (GIF)"), (b"II*\x00", "an image (TIFF)"), (b"MM\x00*", "an image (TIFF)"),
+    (b"{\\rtf", "a Rich Text (RTF) document"), (b"%!PS", "a PostScript document"),
+    (b"\x1f\x8b", "a compressed (gzip) archive"), (b"7z\xbc\xaf", "a compressed (7-Zip) archive"),
+    (b"Rar!", "a compressed (RAR) archive"), (b"\x7fELF", "a program"),
+)
+# Inside a ZIP container, the folder that says which office format it is.
+_ZIP_KINDS = (("word/", "a Word document"), ("ppt/", "a PowerPoint presentation"))
+
+
+def sniff_not_a_table(path: Path) -> str | None:
+    """What `path` looks like when it is clearly not a table (e.g. "a PDF document"), or None.
+
+    By content, never by name: a PDF renamed .csv is still a PDF. Spreadsheets (XLSX/ODS in a ZIP, old XLS in an
+    OLE container) and text files pass; a file with NUL bytes in its first kilobytes that is neither is binary.
+    """
+    with Path(path).open("rb") as fh:
+        head = fh.read(4096)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return "a damaged ZIP archive"
+        if any(n.startswith("xl/") for n in names) or "content.xml" in names:
+            return None
+        return next((kind for folder, kind in _ZIP_KINDS if any(n.startswith(folder) for n in names)),
+                    "a ZIP archive")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return None  # OLE: an old .xls (read by calamine), or a .doc it will refuse clearly
+    lowered = head.lstrip()[:64].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "a binary file"
+    return None
+
+
+def refuse_if_not_a_table(path: Path) -> None:
+    kind = sniff_not_a_table(path)
+    if kind:
+        raise NotATable(f"{Path(path).name} looks like {kind}, not a spreadsheet or CSV file of case records.",
+                        {"file": Path(path).name, "looks_like": kind})
+
+
 def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     """Decode with the given encoding, or detect: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
     if encoding:
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            raise IngestError(f"The file is not valid {encoding}: {exc}", {"encoding": encoding}) from None
+            raise IngestError(f"The file is not valid {encoding}: {exc}", {"encoding": encoding, "reason": "bad-encoding"}) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     for enc in ("utf-8", "cp1252", "latin-1"):
@@ -118,10 +170,10 @@ def _sample_text(data: bytes, encoding: str | None) -> tuple[str, str]:
 def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, list[str]]:
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{path.name} does not look like a text (CSV) file.", {"file": path.name})
+        raise IngestError(f"{path.name} does not look like a text (CSV) file.", {"file": path.name, "reason": "not-text"})
     sample, encoding = _sample_text(data, options.encoding)
     if not sample.strip():
-        raise IngestError(f"{path.name} is empty: there is no header row.", {"file": path.name})
+        raise IngestError(f"{path.name} is empty: there is no header row.", {"file": path.name, "reason": "empty"})
     delimiter = options.delimiter or sniff_delimiter(sample[:65536])
     lines = sample.splitlines()
     header_line = lines[options.header_row - 1] if len(lines) >= options.header_row else ""
@@ -188,12 +240,12 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None,
             return read_csv(path, ReaderOptions(**{**options.__dict__, "encoding": "cp1252"}), select, limit)
         raise IngestError(
             f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
-            {"file": path.name, "delimiter": delimiter},
+            {"file": path.name, "delimiter": delimiter, "reason": "bad-csv"},
         ) from None
     except pl.exceptions.PolarsError as exc:
         raise IngestError(
             f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
-            {"file": path.name, "delimiter": delimiter},
+            {"file": path.name, "delimiter": delimiter, "reason": "bad-csv"},
         ) from None
     if options.skip_rows:
         frame = frame.slice(options.skip_rows)
@@ -209,11 +261,13 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
         reader = fastexcel.read_excel(str(path))
     except fastexcel.FastExcelError as exc:
         first = str(exc).splitlines()[0]
-        raise IngestError(f"{path.name} is not a readable spreadsheet ({first}).", {"file": path.name}) from None
+        raise IngestError(f"{path.name} is not a readable spreadsheet ({first}).",
+                          {"file": path.name, "reason": "bad-spreadsheet"}) from None
     sheet = options.sheet or reader.sheet_names[0]
     if sheet not in reader.sheet_names:
         raise IngestError(f"{path.name} has no sheet '{sheet}'. Sheets: {', '.join(reader.sheet_names)}.",
-                          {"file": path.name, "sheet": sheet})
+                          {"file": path.name, "sheet": sheet, "sheets": list(reader.sheet_names),
+                           "reason": "no-sheet"})
     try:
         header = [c.name for c in reader.load_sheet(sheet, header_row=options.header_row - 1, n_rows=0).available_columns()]
         raw = _spreadsheet_header(reader, sheet, options.header_row) if select is not None else None
@@ -223,7 +277,8 @@ def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None
         frame = pl.from_arrow(loaded.to_arrow())
     except fastexcel.FastExcelError as exc:
         raise IngestError(f"{path.name}, sheet '{sheet}': no header row found at row {options.header_row} "
-                          f"({str(exc).splitlines()[0]}).", {"file": path.name, "sheet": sheet}) from None
+                          f"({str(exc).splitlines()[0]}).",
+                          {"file": path.name, "sheet": sheet, "row": options.header_row, "reason": "no-header"}) from None
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
     kind = {".ods": "ods", ".xls": "xls"}.get(path.suffix.lower(), "xlsx")
@@ -257,7 +312,8 @@ def read_table(path: Path, options: ReaderOptions | None = None, select: Selecto
     options = options or ReaderOptions()
     path = Path(path)
     if not path.is_file():
-        raise IngestError(f"File not found: {path}", {"file": str(path)})
+        raise IngestError(f"File not found: {path}", {"file": str(path), "reason": "not-found"})
+    refuse_if_not_a_table(path)
     fmt = detect_format(path, options)
     spreadsheet = fmt in ("xlsx", "xls", "ods")
     result = read_spreadsheet(path, options, select, limit) if spreadsheet else read_csv(path, options, select, limit)
