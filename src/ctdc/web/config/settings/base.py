@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ctdc.web.codebook",
     "ctdc.web.worker",
     "ctdc.web.contribute",
+    "ctdc.web.audit",
 ]
 
 MIDDLEWARE = [
