@@ -2,7 +2,7 @@
 
 import pytest
 
-from ctdc.errors import ReleaseError
+from ctdc.errors import InvalidPrivacyParameter
 from ctdc.web.releases.models import PrivacyLedgerEntry, Release
 from ctdc.web.releases.services import release_build
 
@@ -22,7 +22,8 @@ def test_a_dp_release_is_charged_and_one_that_would_overspend_is_refused(reposit
     entry = PrivacyLedgerEntry.objects.get()
     assert entry.dataset == "victims" and entry.epsilon == pytest.approx(4.0) and 0 < entry.delta < 1e-3
     assert first.version in entry.purpose
-    with pytest.raises(ReleaseError, match="Nothing was released"):
+    # Refused before it is even queued: 4 is more than the budget left (the ledger would refuse it again at run time).
+    with pytest.raises(InvalidPrivacyParameter, match="more than the 1 left"):
         release_build(method="dp-synthetic", epsilon=4.0, publish=True)
     assert PrivacyLedgerEntry.objects.count() == 1
     assert list(Release.objects.values_list("version", flat=True)) == [first.version]
@@ -33,6 +34,7 @@ def test_a_dp_release_is_charged_and_one_that_would_overspend_is_refused(reposit
 
 def test_a_refusal_for_delta_says_delta(repository, settings):
     settings.CTDC_DP_DELTA_BUDGET = 1e-8  # below the default delta, 1/(N ln N) = 7.2e-8 for N = 1,000,000
-    with pytest.raises(ReleaseError, match="asks for delta"):
+    # Refused before it is queued (the ledger would refuse it again at run time, with "asks for delta").
+    with pytest.raises(InvalidPrivacyParameter, match="default delta 7.24e-08 is more than the 1e-08 left"):
         release_build(method="dp-synthetic", epsilon=1.0)
     assert not PrivacyLedgerEntry.objects.exists()

@@ -21,6 +21,8 @@ class Release(models.Model):
     standard_version = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.CharField(max_length=150, blank=True, help_text="Who published it ('cli': the command).")
+    withdrawn_by = models.CharField(max_length=150, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
     notes = models.TextField(blank=True)

@@ -20,9 +20,11 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, ReleaseError
-from ctdc.privacy.budget import Budget
+from ctdc.privacy.budget import DEFAULT_EPSILON, Budget
 from ctdc.release.build import build_release, next_version, remove_stale_temporaries
 from ctdc.release.methods import METHODS, MethodParams
+from ctdc.release.params import DP_METHODS, check_build_params
+from ctdc.web.audit.services import actor_name, audit_record
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_get, release_snapshot
@@ -31,9 +33,22 @@ from ctdc.web.releases.store import release_json, release_problems, release_stor
 log = logging.getLogger(__name__)
 
 
-def _params(*, k: int | None, epsilon: float | None, length: int | None, seed: int | None = None) -> dict:
-    return {"k": k or settings.CTDC_SUPPRESSION_K, "epsilon": epsilon or 4.0, "length": length or 3,
-            "seed": seed or 0}
+DEFAULT_LENGTH = 3
+
+
+def _params(*, dataset: str, method: str, k: int | None, epsilon: float | None, length: int | None,
+            seed: int | None = None, delta: float | None = None) -> dict:
+    """The build's parameters: defaults only for those not given (None); the result checked against the bounds
+    (`ctdc.release.params`) and, for a DP method, the dataset's remaining privacy budget."""
+    params = {"k": settings.CTDC_SUPPRESSION_K if k is None else k,
+              "epsilon": DEFAULT_EPSILON if epsilon is None else epsilon,
+              "length": DEFAULT_LENGTH if length is None else length, "seed": 0 if seed is None else seed}
+    if delta is not None:
+        params["delta"] = delta
+    remaining = repository_ledger().remaining(dataset) if method in DP_METHODS else None
+    check_build_params(method=method, k=params["k"], epsilon=params["epsilon"], delta=delta,
+                       length=params["length"], seed=params["seed"], remaining=remaining)
+    return params
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -60,16 +75,19 @@ def _reap_dead_builds(dataset: str) -> None:
 
 def release_build_create(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
                          epsilon: float | None = None, length: int | None = None, seed: int | None = None,
-                         notes: str = "", publish: bool = False, requested_by: str = "") -> ReleaseBuild:
-    """Reserve the dataset for one build; refused cleanly when another build of it is queued or running."""
+                         delta: float | None = None, notes: str = "", publish: bool = False,
+                         requested_by: str = "") -> ReleaseBuild:
+    """Reserve the dataset for one build; refused cleanly when another build of it is queued or running, or when
+    a parameter is out of bounds (`InvalidPrivacyParameter`, every bad parameter in `extra["errors"]`)."""
     if method not in METHODS:
         raise ReleaseError(f"Unknown release method '{method}'. Known: {', '.join(sorted(METHODS))}.",
-                           {"method": method})
+                           {"method": method, "errors": {"method": "Choose one of the listed methods."}})
+    params = _params(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed, delta=delta)
     _reap_dead_builds(dataset)
     try:
         with transaction.atomic():
             return ReleaseBuild.objects.create(
-                dataset=dataset, method=method, params=_params(k=k, epsilon=epsilon, length=length, seed=seed),
+                dataset=dataset, method=method, params=params,
                 notes=notes, publish=publish, requested_by=requested_by)
     except IntegrityError:
         active = ReleaseBuild.objects.filter(dataset=dataset, status__in=ReleaseBuild.ACTIVE).first()
@@ -171,7 +189,7 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         p = build.params
         built = build_release(
             frame, root=root, dataset=dataset, version=version, method=build.method,
-            params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"]), length=p["length"],
+            params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"], p.get("delta")), length=p["length"],
                                 seed=p.get("seed", 0), ledger=repository_ledger(),
                                 purpose=f"release {dataset} {version} ({build.method})"),
             notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
@@ -195,7 +213,8 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
             _log(build, 100, f"Check {c.id}: {'passed' if c.passed else 'FAILED'}"
                              f"{'' if c.blocking else ' (advisory)'}: {c.detail}")
         if build.publish:
-            release_publish(dataset=dataset, version=version)
+            release_publish(dataset=dataset, version=version, by=build.requested_by or "cli",
+                            note=f"published by build {build.pk} when every check passed")
             _log(build, 100, f"Published {dataset} {version}")
         status = ReleaseBuild.Status.SUCCEEDED
         error = ""
@@ -219,10 +238,11 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
 
 def release_build(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
                   epsilon: float | None = None, length: int | None = None, seed: int | None = None,
-                  notes: str = "", publish: bool = False, requested_by: str = "") -> Release:
+                  delta: float | None = None, notes: str = "", publish: bool = False,
+                  requested_by: str = "") -> Release:
     """Build a release now, in this process (the CLI); raise if it failed or publishing was refused."""
     build = release_build_create(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed,
-                                 notes=notes, publish=publish, requested_by=requested_by)
+                                 delta=delta, notes=notes, publish=publish, requested_by=requested_by)
     build = release_build_run(build_id=build.pk)
     if build.status == ReleaseBuild.Status.REFUSED:
         raise DisclosureCheckFailed(build.error, {"version": build.release.version if build.release else None,
@@ -250,8 +270,9 @@ def release_verify(*, dataset: str, version: str) -> list[str]:
 
 
 @transaction.atomic
-def release_publish(*, dataset: str, version: str) -> Release:
-    """Publish a built release: only when its disclosure checks passed and its files verify."""
+def release_publish(*, dataset: str, version: str, by=None, note: str = "") -> Release:
+    """Publish a built release: only when its disclosure checks passed and its files verify. `by`: the user (or
+    user name) who published it, recorded on the release and in the audit trail."""
     release = _locked(dataset, version)
     if release.status == Release.Status.PUBLISHED:
         return release
@@ -268,19 +289,27 @@ def release_publish(*, dataset: str, version: str) -> Release:
         raise ReleaseError(f"Release {dataset} {version} does not verify: {problems[0]}.",
                            {"dataset": dataset, "version": version, "problems": problems})
     release.status = Release.Status.PUBLISHED
-    release.published_at = timezone.now()
-    release.save(update_fields=["status", "published_at"])
+    release.published_at, release.published_by = timezone.now(), actor_name(by)[:150]
+    release.save(update_fields=["status", "published_at", "published_by"])
+    audit_record(actor=by, action="release.publish", target_type="release", target_id=f"{dataset} {version}",
+                 note=note, details={"method": release.method, "records": release.record_count})
     return release
 
 
 @transaction.atomic
-def release_withdraw(*, dataset: str, version: str, reason: str) -> Release:
+def release_withdraw(*, dataset: str, version: str, reason: str, by=None) -> Release:
     """Withdraw a release: it stays listed with the reason, its files are no longer served."""
-    if not reason.strip():
+    if not (reason or "").strip():
         raise ReleaseError("Say why the release is withdrawn (--reason).", {"dataset": dataset, "version": version})
     release = _locked(dataset, version)
+    if release.status == Release.Status.WITHDRAWN:
+        raise ReleaseError(f"Release {dataset} {version} was already withdrawn ({release.withdrawn_reason}).",
+                           {"dataset": dataset, "version": version})
+    previous = release.status
     release.status = Release.Status.WITHDRAWN
     release.withdrawn_reason = reason.strip()
-    release.withdrawn_at = timezone.now()
-    release.save(update_fields=["status", "withdrawn_reason", "withdrawn_at"])
+    release.withdrawn_at, release.withdrawn_by = timezone.now(), actor_name(by)[:150]
+    release.save(update_fields=["status", "withdrawn_reason", "withdrawn_at", "withdrawn_by"])
+    audit_record(actor=by, action="release.withdraw", target_type="release", target_id=f"{dataset} {version}",
+                 note=reason.strip(), details={"was": previous})
     return release

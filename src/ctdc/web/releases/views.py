@@ -21,6 +21,9 @@ from ctdc.errors import CtdcError
 from ctdc.release.methods import METHODS
 from ctdc.release.package import TERMS, citation_text
 from ctdc.web.accounts.models import Membership
+from ctdc.web.audit.models import AuditEvent
+from ctdc.web.releases.forms import BuildForm, CancelForm, PublishForm, WithdrawForm
+from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_build_list, release_list
 from ctdc.web.releases.services import (
@@ -104,39 +107,76 @@ def terms(request):
     return render(request, "releases/terms.html", {"terms": TERMS, "next": next_url})
 
 
+def _steward_page(request, *, build_form=None, withdraw_form=None, status: int = 200):
+    """The steward's page; a form given here is one that was refused, re-shown with its errors."""
+    return render(request, "releases/steward.html", {
+        "builds": release_build_list(), "methods": sorted(METHODS), "releases": release_list(),
+        "active": ReleaseBuild.objects.filter(status__in=ReleaseBuild.ACTIVE).exists(),
+        "build_form": build_form or BuildForm(), "withdraw_form": withdraw_form,
+        "budget": repository_ledger().remaining("victims"), "budget_total": repository_ledger().total,
+        "history": AuditEvent.objects.filter(target_type="release")[:20],
+    }, status=status)
+
+
 @login_required
 def steward(request):
     if not _is_steward(request.user):
         raise PermissionDenied
-    return render(request, "releases/steward.html", {
-        "builds": release_build_list(), "methods": sorted(METHODS), "releases": release_list(),
-        "active": ReleaseBuild.objects.filter(status__in=ReleaseBuild.ACTIVE).exists()})
+    return _steward_page(request)
+
+
+def _refused(request, form, what: str) -> None:
+    """A refused action's reasons as page messages (for forms whose fields are hidden)."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{what} refused: {label + ': ' if label and name != '__all__' else ''}{error}")
 
 
 @login_required
 @require_POST
 def steward_action(request):
+    """One action of the steward's page. Every parameter is checked here (forms), whatever the browser sent."""
     if not _is_steward(request.user):
         raise PermissionDenied
-    action, p = request.POST.get("action"), request.POST
+    action, p, who = request.POST.get("action"), request.POST, request.user.get_username()
     try:
         if action == "build":
+            form = BuildForm(p)
+            if not form.is_valid():
+                messages.error(request, "The build was not queued: correct the fields marked below.")
+                return _steward_page(request, build_form=form, status=400)
+            d = form.cleaned_data
             b = release_build_enqueue(
-                dataset=p.get("dataset", "victims"), method=p.get("method", "k-anonymity"),
-                k=int(p["k"]) if p.get("k") else None, epsilon=float(p["epsilon"]) if p.get("epsilon") else None,
-                length=int(p["length"]) if p.get("length") else None, notes=p.get("notes", ""),
-                publish=p.get("publish") == "on", requested_by=request.user.get_username())
+                dataset=d["dataset"], method=d["method"], k=d["k"], epsilon=d["epsilon"], length=d["length"],
+                delta=d["delta"], seed=d["seed"], notes=d["notes"], publish=d["publish"], requested_by=who)
             messages.info(request, f"Build {b.pk} queued; the background worker runs it.")
         elif action == "cancel":
-            b = release_build_cancel(build_id=int(p.get("build", "")), by=request.user.get_username())
+            form = CancelForm(p)
+            if not form.is_valid():
+                _refused(request, form, "Cancel")
+                return redirect("data-steward")
+            b = release_build_cancel(build_id=form.cleaned_data["build"], by=who)
             messages.info(request, f"Build {b.pk} cancelled." if b.status == ReleaseBuild.Status.CANCELLED
                           else f"Build {b.pk} stops at its next stage.")
         elif action == "publish":
-            r = release_publish(dataset=p["dataset"], version=p["version"])
+            form = PublishForm(p)
+            if not form.is_valid():
+                _refused(request, form, "Publishing")
+                return redirect("data-steward")
+            r = release_publish(dataset=form.cleaned_data["dataset"], version=form.cleaned_data["version"],
+                                by=request.user)
             messages.info(request, f"Published {r.dataset} {r.version}.")
         elif action == "withdraw":
-            r = release_withdraw(dataset=p["dataset"], version=p["version"], reason=p.get("reason", ""))
+            form = WithdrawForm(p)
+            if not form.is_valid():
+                messages.error(request, "The release was not withdrawn: see the field marked below.")
+                return _steward_page(request, withdraw_form=form, status=400)
+            d = form.cleaned_data
+            r = release_withdraw(dataset=d["dataset"], version=d["version"], reason=d["reason"], by=request.user)
             messages.info(request, f"Withdrew {r.dataset} {r.version}.")
-    except (CtdcError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            messages.error(request, "Unknown action: nothing was done.")
+    except CtdcError as exc:
+        messages.error(request, exc.message)
     return redirect("data-steward")
