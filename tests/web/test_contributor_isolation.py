@@ -106,4 +106,4 @@ def test_a_steward_sees_the_match_before_approval_and_the_flag_after(client, run
     assert '<span id="cross-org-matches">1 record(s) share an identity hash' in page
     client.post(f"/intake/submissions/{pk}/approve/")
     page = client.get(f"/intake/submissions/{pk}/").content.decode()
-    assert "1 duplicate flag(s)</a> were raised at approval" in page and "cross-org-matches" not in page
+    assert "1 possible same person across organisations</a> found at approval" in page and "cross-org-matches" not in page

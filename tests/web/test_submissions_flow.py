@@ -57,7 +57,7 @@ def test_an_upload_is_processed_in_the_background_and_approved_by_a_steward(clie
     assert Victim.objects.count() == 0
     client.force_login(people["steward"])
     steward_page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
-    assert 'id="approve"' in steward_page and "Duplicate flags" in steward_page
+    assert 'id="approve"' in steward_page and "Same person across organisations" in steward_page
     client.post(f"/intake/submissions/{submission.pk}/approve/")
     submission.refresh_from_db()
     assert submission.status == "approved" and submission.decided_by == people["steward"]
@@ -173,18 +173,19 @@ def test_the_same_file_uploaded_twice_leads_to_the_first_submission(client, peop
     assert DBTaskResult.objects.count() == 1
 
 
-def test_a_file_that_cannot_be_read_ends_failed_with_a_message(client, people, tmp_path):
+def test_a_file_no_preset_fits_waits_for_a_mapping_with_a_message_in_the_pages_words(client, people, tmp_path):
     bad = tmp_path / "cases.csv"
     bad.write_text("colour;size\nred;3\n")
     client.force_login(people["open-roads"])
     upload(client, bad, "open-roads")
     run_worker()
     submission = Submission.objects.get()
-    assert submission.status == "failed" and "no preset matches" in submission.error
-    assert submission.error.startswith("cases.csv:")  # named as the contributor knows it
-    assert DBTaskResult.objects.get().status == "SUCCESSFUL"  # the task ran; the file failed
+    assert submission.status == "needs_mapping" and submission.error_code == "mapping-error"
+    assert submission.error.startswith("The columns of cases.csv match none")  # named as the contributor knows it
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"  # the task ran; the file waits for a mapping
     page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
-    assert "could not be processed" in page and "no preset matches" in page and 'id="reprocess"' in page
+    assert "This file needs a mapping" in page and 'id="review-mapping"' in page and 'id="reprocess"' in page
+    assert "--mapping" not in page and "--preset" not in page and ".py" not in page
 
 
 def test_a_contributor_account_made_with_the_cli_signs_in_and_sees_only_its_organisation(client, run_cli, tmp_path):
@@ -198,7 +199,7 @@ def test_a_contributor_account_made_with_the_cli_signs_in_and_sees_only_its_orga
     assert response.status_code == 302 and response["Location"] == "/intake/"
     page = client.get("/intake/submissions/new/").content.decode()
     assert "Open Roads" in page and "Harbour Light" not in page
-    assert "Duplicate flags" not in page  # a steward-only page
+    assert "Same person across organisations" not in page  # a steward-only page
     assert run_cli("user", "contributor", "bo", "--org", "nobody").exit_code == 1
 
 

@@ -73,14 +73,15 @@ def test_a_damaged_or_moved_raw_file_does_not_decrypt(client, people, simulated)
 
 
 def test_a_failed_submission_is_re_processed_from_its_raw_file_after_a_mapping_is_saved(client, people, simulated):
-    # The hotline's own format matches no preset: detection fails. Its contributor saves a mapping in the web
-    # editor, then re-processes the kept (encrypted) file with it; nothing is uploaded again.
+    # The hotline's own format matches no preset: the submission waits for a mapping. Its contributor saves one in
+    # the web editor, then re-processes the kept (encrypted) file with it; nothing is uploaded again.
     folder, _ = simulated
     client.force_login(people["lakeside-helpline"])
     upload(client, folder / "lakeside-helpline.csv", "lakeside-helpline")
     run_worker()
     submission = Submission.objects.get()
-    assert submission.status == "failed" and "no preset matches" in submission.error
+    assert submission.status == "needs_mapping" and "match none of the ready-made mappings" in submission.error
+    assert submission.error_code == "mapping-error" and submission.error_extra["reason"] == "no-preset-matches"
 
     text = (folder / "lakeside-helpline.mapping.yml").read_text()
     org = Organisation.objects.get(slug="lakeside-helpline")
@@ -123,7 +124,7 @@ def test_an_approved_submission_is_not_re_processed(client, people, simulated):
     client.force_login(people["steward"])
     submission = Submission.objects.get()
     client.post(f"/intake/submissions/{submission.pk}/approve/")
-    with pytest.raises(IngestError, match="only a validated, rejected or failed"):
+    with pytest.raises(IngestError, match="only a validated, rejected, failed or needs-mapping"):
         submission_reprocess(submission=submission)
 
 
@@ -163,7 +164,7 @@ def test_a_mapping_suggested_from_the_kept_file_is_checked_saved_and_used(client
     upload(client, folder / "lakeside-helpline.csv", "lakeside-helpline")
     run_worker()
     submission = Submission.objects.get()
-    assert submission.status == "failed"
+    assert submission.status == "needs_mapping"
     assert 'id="suggest-mapping"' in client.get(f"/intake/submissions/{submission.pk}/").content.decode()
 
     page = client.get(f"/intake/submissions/{submission.pk}/suggest-mapping/")

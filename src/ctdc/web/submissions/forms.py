@@ -54,17 +54,30 @@ class ReprocessForm(forms.Form):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
-                           help_text="Why (kept with the decision; never write case details here).")
+                           label="Note (optional)",
+                           help_text="Why: shown with the decision and kept in the audit trail. Never write case "
+                                     "details here.")
 
 
 class MappingForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
     name = forms.SlugField(max_length=64, help_text="Letters, digits and hyphens, e.g. 'case-register-2024'.")
-    text = forms.CharField(label="Mapping (YAML)", strip=False, widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
+    text = forms.CharField(label="Mapping (YAML)", strip=False, max_length=200_000,
+                           widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
+    # The submission this mapping is made for (from its page): saving can then process it again at once.
+    submission = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def __init__(self, *args, organisations, **kwargs):
+    def __init__(self, *args, organisations, submission=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        self.for_submission = submission
+
+    def clean_organisation(self):
+        org = self.cleaned_data["organisation"]
+        if self.for_submission is not None and org != self.for_submission.organisation:
+            raise forms.ValidationError(f"Submission {self.for_submission.pk} belongs to "
+                                        f"{self.for_submission.organisation.name}: save the mapping for it.")
+        return org
 
     def clean_text(self):
         text = self.cleaned_data["text"].replace("\r\n", "\n")
@@ -77,4 +90,5 @@ class MappingForm(forms.Form):
 
 class DuplicateDecisionForm(forms.Form):
     status = forms.ChoiceField(choices=DuplicateFlag.Status.choices)
-    note = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(required=False, max_length=2000, label="Note (optional)",
+                           help_text="Why: kept with the verdict. Never write case details here.")

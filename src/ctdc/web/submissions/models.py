@@ -1,7 +1,8 @@
 """Submissions: one contributor file, its validation report, its quarantine; saved mappings; duplicate flags.
 
-States of a submission: uploaded -> processing (with `progress`) -> validated | failed -> approved | rejected
-(by a steward). Approved records are in the central repository (`cases.Victim`).
+States of a submission: uploaded -> processing (with `progress`) -> validated | failed | needs_mapping ->
+approved | rejected (by a steward). `needs_mapping`: detection found a preset that would ignore columns looking like
+standard fields; the contributor checks a suggested mapping, saves it and re-processes the same submission. Approved records are in the central repository (`cases.Victim`).
 """
 
 from django.conf import settings
@@ -40,6 +41,7 @@ class Submission(models.Model):
         APPROVED = "approved", "Approved (in the central repository)"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Could not be read"
+        NEEDS_MAPPING = "needs_mapping", "Needs a mapping"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="submissions")
     dataset = models.CharField(max_length=64, default="victims")
@@ -66,10 +68,15 @@ class Submission(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
     quarantined = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0, help_text="Rows repeating an earlier row's record id in "
+                                             "the same file (not imported).")
     stats = models.JSONField(default=dict)
     read_info = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="What stopped the processing, in words for the page.")
+    error_code = models.CharField(max_length=64, blank=True,
+                                  help_text="The stable code of that error (as in the CLI's and API's JSON).")
+    error_extra = models.JSONField(default=dict, blank=True,
+                                   help_text="Its structured context (e.g. the columns a preset would miss).")
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -77,6 +77,12 @@ def mapping_suggestion_for(*, submission: Submission) -> str:
         return suggest_mapping(path, dataset=submission.dataset).yaml
 
 
+def field_label(name: str, dataset: str = "victims") -> str:
+    """A field's label in the standard (its name when the standard has no such field)."""
+    ds = load_standard().dataset(dataset)
+    return ds.field(name).label if name in ds.field_names else name
+
+
 def report_problems(*, submission: Submission, code: str = "", field: str = "", severity: str = "") -> QuerySet[Problem]:
     problems = submission.problems.all()
     if code:

@@ -28,12 +28,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ctdc.checksums import sha256_file
-from ctdc.errors import IngestError
+from ctdc.errors import CtdcError, IngestError
 from ctdc.ingest.detect import detect_preset
 from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping, preset_names
 from ctdc.ingest.pipeline import ingest_file
 from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Organisation
+from ctdc.web.audit.services import audit_record
 from ctdc.web.cases.models import Victim
 from ctdc.web.submissions.models import DuplicateFlag, Problem, QuarantinedRow, SavedMapping, Submission
 from ctdc.web.submissions.rawstore import raw_save
@@ -132,17 +133,19 @@ def submission_reprocess(*, submission: Submission, mapping_choice: str | None =
     """Queue a submission again from its encrypted raw file (e.g. after a mapping change)."""
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.status in (Submission.Status.APPROVED, Submission.Status.PROCESSING):
-        raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated, rejected or failed "
-                          "submission can be re-processed. Upload a corrected file instead.",
+        raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated, rejected, failed "
+                          "or needs-mapping submission can be re-processed. Upload a corrected file instead.",
                           {"submission": submission.pk, "status": submission.status})
     if not submission.raw_path:
         raise IngestError(f"The raw file of submission {submission.pk} was purged after the retention period; "
                           "upload it again.", {"submission": submission.pk})
     submission.status = Submission.Status.UPLOADED
     submission.progress, submission.progress_note, submission.error = 0, "Waiting for a worker", ""
+    submission.error_code, submission.error_extra = "", {}
     if mapping_choice:
         submission.mapping_choice = mapping_choice
-    submission.save(update_fields=["status", "progress", "progress_note", "error", "mapping_choice"])
+    submission.save(update_fields=["status", "progress", "progress_note", "error", "error_code", "error_extra",
+                                   "mapping_choice"])
     _enqueue(submission)
     return submission
 
@@ -181,8 +184,9 @@ def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
     try:
         return _process(submission, path, spec, saved_mapping, stage)
     except IngestError as exc:
-        if not Submission.objects.filter(pk=submission.pk, status=Submission.Status.FAILED).exists():
-            submission_mark_failed(submission=submission, message=exc.message)
+        if not Submission.objects.filter(pk=submission.pk, status__in=[Submission.Status.FAILED,
+                                                                       Submission.Status.NEEDS_MAPPING]).exists():
+            submission_mark_failed(submission=submission, error=exc)
         raise
     except Exception as exc:
         log.error("submission %s: unexpected %s while %s; traceback without its message (which could quote a "
@@ -191,9 +195,10 @@ def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
         message = (f"{submission.filename}: an unexpected error ({type(exc).__name__}) stopped the processing while "
                    f"{stage[0]}. Nothing from this file entered the central repository. A data steward can find the "
                    "details in the log; the file can be sent again.")
-        submission_mark_failed(submission=submission, message=message)
-        raise IngestError(message, {"submission": submission.pk, "stage": stage[0],
-                                    "error": type(exc).__name__}) from None
+        error = IngestError(message, {"submission": submission.pk, "stage": stage[0], "error": type(exc).__name__,
+                                      "reason": "unexpected"})
+        submission_mark_failed(submission=submission, error=error)
+        raise error from None
 
 
 def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mapping: SavedMapping | None,
@@ -202,17 +207,20 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     submission.mapping_name, submission.mapping_version = spec.name, spec.version_hash
     submission.saved_mapping = saved_mapping
     submission.progress, submission.progress_note, submission.error = 10, "Reading, mapping and validating", ""
+    submission.error_code, submission.error_extra = "", {}
     submission.save(update_fields=["status", "mapping_name", "mapping_version", "saved_mapping", "progress",
-                                   "progress_note", "error"])
+                                   "progress_note", "error", "error_code", "error_extra"])
     log.info("submission %s: processing (organisation %s)", submission.pk, submission.organisation.slug)
     if spec.dataset != submission.dataset:
-        _fail(submission, f"The mapping is for dataset '{spec.dataset}', not '{submission.dataset}'.")
+        _fail(submission, IngestError(f"The mapping is for dataset '{spec.dataset}', not '{submission.dataset}'.",
+                                      {"reason": "wrong-dataset", "mapping_dataset": spec.dataset,
+                                       "dataset": submission.dataset}))
     try:
         result = ingest_file(path, spec, identity_key=settings.CTDC_IDENTITY_KEY.encode(),
                              organisation=record_id_owner(submission.organisation),
                              defaults={"data_source": submission.organisation.kind})
     except IngestError as exc:
-        _fail(submission, exc.message)
+        _fail(submission, exc)
     # Nothing here looks at other organisations' records: what validation stores and shows the contributor must
     # be the same whether or not someone else holds the same person (cross-organisation matches are for
     # stewards only, `selectors.cross_org_match_count`, and become flags at approval).
@@ -254,24 +262,41 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     return submission
 
 
-def _fail(submission: Submission, message: str) -> NoReturn:
-    submission_mark_failed(submission=submission, message=message)
-    raise IngestError(message, {"submission": submission.pk})
+def _fail(submission: Submission, exc: CtdcError) -> NoReturn:
+    submission_mark_failed(submission=submission, error=exc)
+    exc.extra.setdefault("submission", submission.pk)
+    raise exc
 
 
-def submission_mark_failed(*, submission: Submission, message: str) -> Submission:
-    """Record that a file could not be processed, with a message the contributor can act on."""
-    submission.status = Submission.Status.FAILED
-    submission.error = message
-    submission.progress, submission.progress_note = 100, "Could not be read"
+def submission_mark_failed(*, submission: Submission, error: CtdcError) -> Submission:
+    """Record why a file could not be processed: the message in words for the page (what happened, what to do),
+    the error's stable code and context as they are.
+
+    A file no preset fits, or one a preset would read only in part (`MappingNeeded`), is no failure: the
+    submission waits for a mapping."""
+    from ctdc.errors import MappingNeeded
+    from ctdc.web.submissions.messages import for_people
+
+    needs_mapping = isinstance(error, MappingNeeded) or error.extra.get("reason") == "no-preset-matches"
+    submission.status = Submission.Status.NEEDS_MAPPING if needs_mapping else Submission.Status.FAILED
+    submission.error = for_people(error, filename=submission.filename)
+    submission.error_code, submission.error_extra = error.code, _json_safe(error.extra)
+    submission.progress = 100
+    submission.progress_note = "Waiting for a mapping" if needs_mapping else "Could not be read"
     submission.processed_at = timezone.now()
-    submission.save(update_fields=["status", "error", "progress", "progress_note", "processed_at"])
-    log.info("submission %s: failed", submission.pk)
+    submission.save(update_fields=["status", "error", "error_code", "error_extra", "progress", "progress_note",
+                                   "processed_at"])
+    log.info("submission %s: %s", submission.pk, submission.status)
     return submission
 
 
+def _json_safe(extra: dict) -> dict:
+    return {k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v)
+            for k, v in extra.items()}
+
+
 @transaction.atomic
-def submission_approve(*, submission: Submission, user=None) -> int:
+def submission_approve(*, submission: Submission, user=None, note: str = "") -> int:
     """Move a validated submission's records into the central repository; returns how many were written."""
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.status == Submission.Status.APPROVED:
@@ -291,9 +316,11 @@ def submission_approve(*, submission: Submission, user=None) -> int:
         update_fields=["submission", "source_row", "mapping_version", "identity_hash", *_VICTIM_FIELDS],
     )
     submission.status = Submission.Status.APPROVED
-    submission.decided_at, submission.decided_by = timezone.now(), user
-    submission.save(update_fields=["status", "decided_at", "decided_by"])
+    submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), _user(user), note
+    submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     flags = _duplicate_flags_create(submission)
+    audit_record(actor=user, action="submission.approve", target_type="submission", target_id=submission.pk,
+                 note=note, details={"records": len(objs), "cross_org_flags": flags})
     log.info("submission %s: approved, %s records, %s new cross-organisation flags", submission.pk, len(objs), flags)
     return len(objs)
 
@@ -326,9 +353,16 @@ def submission_reject(*, submission: Submission, user=None, note: str = "") -> S
         raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated submission can be "
                           "rejected.", {"submission": submission.pk, "status": submission.status})
     submission.status = Submission.Status.REJECTED
-    submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), user, note
+    submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), _user(user), note
     submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    audit_record(actor=user, action="submission.reject", target_type="submission", target_id=submission.pk,
+                 note=note, details={"accepted": submission.accepted, "quarantined": submission.quarantined})
     return submission
+
+
+def _user(user):
+    """The user to store on a decision row: a real account, or nobody (a command run without one)."""
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 def submission_raw_purge(*, older_than: datetime, dry_run: bool = False) -> list[int]:
@@ -364,7 +398,12 @@ def duplicate_flag_decide(*, flag: DuplicateFlag, status: str, user=None, note: 
     """A steward's verdict on a flagged pair. It is recorded only: records are never merged."""
     if status not in (DuplicateFlag.Status.CONFIRMED, DuplicateFlag.Status.DISMISSED, DuplicateFlag.Status.OPEN):
         raise IngestError(f"Unknown verdict '{status}'.", {"status": status})
+    previous = flag.status
+    # Reopening is a decision too: who reopened it and when are kept (and in the audit trail).
     flag.status, flag.note = status, note
-    flag.decided_by, flag.decided_at = (user, timezone.now()) if status != DuplicateFlag.Status.OPEN else (None, None)
+    flag.decided_by, flag.decided_at = _user(user), timezone.now()
     flag.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    audit_record(actor=user, action=f"duplicate_flag.{'reopen' if status == DuplicateFlag.Status.OPEN else status}",
+                 target_type="duplicate_flag", target_id=flag.pk, note=note,
+                 details={"from": previous, "to": status})
     return flag

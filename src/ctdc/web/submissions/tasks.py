@@ -6,7 +6,7 @@ import logging
 
 from django_tasks import task
 
-from ctdc.errors import IngestError
+from ctdc.errors import CtdcError, IngestError
 from ctdc.web.submissions.models import Submission
 from ctdc.web.submissions.rawstore import raw_open
 
@@ -36,16 +36,16 @@ def submission_process_task(submission_id: int) -> str:
             submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved)
     except IngestError as exc:
         submission.refresh_from_db()
-        if submission.status != Submission.Status.FAILED:
-            submission_mark_failed(submission=submission, message=exc.message)
-        log.info("submission %s: not validated (see its error)", submission_id)
+        if submission.status not in (Submission.Status.FAILED, Submission.Status.NEEDS_MAPPING):
+            submission_mark_failed(submission=submission, error=exc)
+        log.info("submission %s: not validated (%s)", submission_id, exc.code)
     except Exception as exc:
         # Not re-raised on purpose: the task backend would store the traceback, and an unexpected error's message
         # could quote a cell. The log names the exception type only (logs never carry case values).
         log.error("submission %s: unexpected %s while processing", submission_id, type(exc).__name__)
-        submission_mark_failed(submission=submission, message=f"{submission.filename}: an unexpected error "
-                               f"({type(exc).__name__}) stopped the processing before the file was read. Nothing "
-                               "from it entered the central repository. A data steward can find the details in the "
-                               "worker's log; the file can be sent again.")
+        submission_mark_failed(submission=submission, error=CtdcError(
+            f"{submission.filename}: an unexpected error ({type(exc).__name__}) stopped the processing before the "
+            "file was read. Nothing from it entered the central repository. A data steward can find the details in "
+            "the worker's log; the file can be sent again.", {"reason": "unexpected", "error": type(exc).__name__}))
     submission.refresh_from_db()
     return submission.status

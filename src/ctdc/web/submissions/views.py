@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from ctdc.errors import CtdcError
 from ctdc.ingest.report import PROBLEM_TYPES, ValidationReport, problems_frame
+from ctdc.web.audit.selectors import audit_events_for
 from ctdc.web.submissions import selectors as sel
 from ctdc.web.submissions import services
 from ctdc.web.submissions.forms import (
@@ -27,7 +28,9 @@ from ctdc.web.submissions.forms import (
     MappingForm,
     ReprocessForm,
     UploadForm,
+    mapping_choices,
 )
+from ctdc.web.submissions.messages import for_people
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
 from ctdc.web.worker.selectors import worker_status
 
@@ -71,14 +74,21 @@ def submission_new(request):
 def submission_detail(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     is_steward = sel.user_is_steward(user=request.user)
+    choices = dict(mapping_choices([submission.organisation]))
+    # After a mapping is saved for this submission, the editor sends the person back here with it chosen.
+    wanted = request.GET.get("mapping", "")
+    initial = wanted if wanted in choices else submission.mapping_choice
     return render(request, "submissions/detail.html", {
         "submission": submission, "is_steward": is_steward,
-        "reprocess_form": ReprocessForm(organisation=submission.organisation,
-                                        initial={"mapping": submission.mapping_choice}),
+        "reprocess_form": ReprocessForm(organisation=submission.organisation, initial={"mapping": initial}),
+        "reprocess_with": choices.get(initial) if wanted in choices else None,
         "decision_form": DecisionForm(), "counts": sel.report_counts(submission=submission),
         # Cross-organisation matches are derived from other organisations' records: stewards only.
         "flags": submission.duplicate_flags.count() if is_steward else 0,
         "cross_org_matches": sel.cross_org_match_count(submission=submission) if is_steward else 0,
+        "missed": [{**m, "label": sel.field_label(m.get("field", ""))}
+                   for m in submission.error_extra.get("missed", [])] if submission.error_extra else [],
+        "history": audit_events_for(target_type="submission", target_id=submission.pk),
     })
 
 
@@ -113,10 +123,14 @@ def submission_decide(request, pk: int, decision: str):
     _require_steward(request)
     submission = sel.submission_get_for(user=request.user, pk=pk)
     form = DecisionForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        for error in form.errors.get("note", []):
+            messages.error(request, f"Nothing was decided: {error}")
+        return redirect(reverse("submission_detail", args=[pk]) + "#decision")
+    note = form.cleaned_data["note"]
     try:
         if decision == "approve":
-            written = services.submission_approve(submission=submission, user=request.user)
+            written = services.submission_approve(submission=submission, user=request.user, note=note)
             messages.success(request, f"Approved: {written} records are in the central repository.")
         else:
             services.submission_reject(submission=submission, user=request.user, note=note)
@@ -209,22 +223,47 @@ def mapping_list(request):
     })
 
 
+def _submission_for_mapping(request, raw) -> Submission | None:
+    """The submission a mapping is being made for (the editor's hidden field), when the user may see it."""
+    try:
+        pk = int(raw or 0)
+    except (TypeError, ValueError):
+        return None
+    return sel.submission_list_for(user=request.user).filter(pk=pk).first() if pk > 0 else None
+
+
 @login_required
 def mapping_edit(request, pk: int | None = None):
     organisations = sel.organisation_list_for(user=request.user)
     current = get_object_or_404(SavedMapping, pk=pk, organisation__in=organisations) if pk else None
     initial = {"organisation": current.organisation, "name": current.name, "text": current.text} if current else {}
-    form = MappingForm(request.POST or None, initial=initial, organisations=organisations)
+    for_submission = _submission_for_mapping(request, request.POST.get("submission") or request.GET.get("submission"))
+    if for_submission:
+        initial["submission"] = for_submission.pk
+    form = MappingForm(request.POST or None, initial=initial, organisations=organisations,
+                       submission=for_submission)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         saved, created = services.mapping_save(organisation=d["organisation"], name=d["name"], text=d["text"],
                                                user=request.user)
-        messages.success(request, f"Saved as version {saved.version_hash}." if created
-                         else f"Unchanged: this is version {saved.version_hash}.")
+        messages.success(request, f"Mapping “{saved.name}” saved as version {saved.version_hash}." if created
+                         else f"Mapping “{saved.name}” unchanged: this is version {saved.version_hash}.")
+        if for_submission is not None:
+            choice = f"mapping:{saved.name}"
+            if request.POST.get("then") == "reprocess":
+                try:
+                    services.submission_reprocess(submission=for_submission, mapping_choice=choice)
+                    messages.success(request, f"Submission {for_submission.pk} is being processed again with it.")
+                except CtdcError as exc:
+                    messages.error(request, exc.message)
+                return redirect("submission_detail", pk=for_submission.pk)
+            return redirect(reverse("submission_detail", args=[for_submission.pk]) + f"?mapping={choice}#reprocess")
         return redirect("mapping_edit", pk=saved.pk)
     versions = (SavedMapping.objects.filter(organisation=current.organisation, name=current.name)
                 if current else SavedMapping.objects.none())
-    return render(request, "submissions/mapping_edit.html", {"form": form, "current": current, "versions": versions})
+    return render(request, "submissions/mapping_edit.html", {"form": form, "current": current, "versions": versions,
+                                                             "suggested_from": for_submission if not current else None,
+                                                             "for_submission": for_submission})
 
 
 @login_required
@@ -234,14 +273,15 @@ def submission_suggest_mapping(request, pk: int):
     try:
         text = sel.mapping_suggestion_for(submission=submission)
     except CtdcError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, for_people(exc, filename=submission.filename))
         return redirect("submission_detail", pk=pk)
     name = slugify(Path(submission.filename).stem)[:64] or "mapping"
-    form = MappingForm(initial={"organisation": submission.organisation, "name": name, "text": text},
-                       organisations=sel.organisation_list_for(user=request.user))
+    form = MappingForm(initial={"organisation": submission.organisation, "name": name, "text": text,
+                                "submission": submission.pk},
+                       organisations=sel.organisation_list_for(user=request.user), submission=submission)
     return render(request, "submissions/mapping_edit.html", {
         "form": form, "current": None, "versions": SavedMapping.objects.none(), "suggested_from": submission,
-        "form_action": reverse("mapping_new"),
+        "for_submission": submission, "form_action": reverse("mapping_new"),
     })
 
 
@@ -263,8 +303,13 @@ def duplicate_decide(request, pk: int):
     if form.is_valid():
         services.duplicate_flag_decide(flag=flag, status=form.cleaned_data["status"], user=request.user,
                                        note=form.cleaned_data["note"])
-        messages.success(request, f"Flag {flag.pk}: {flag.get_status_display().lower()}. Nothing was merged.")
-    return redirect(reverse("duplicate_list") + f"?status={request.POST.get('back', 'open')}")
+        messages.success(request, f"Pair {flag.pk}: {flag.get_status_display().lower()}. Nothing was merged.")
+    else:
+        problems = "; ".join(f"{form.fields[k].label or k}: {' '.join(v)}" for k, v in form.errors.items())
+        messages.error(request, f"Pair {flag.pk}: nothing was recorded ({problems}).")
+    back = request.POST.get("back", "open")
+    back = back if back in DuplicateFlag.Status.values else "open"
+    return redirect(reverse("duplicate_list") + f"?status={back}")
 
 
 @login_required
