@@ -2,7 +2,7 @@
 
 Neighbouring relation (docs/privacy.md): one victim added or removed with all their rows (one row each). For
 every DP entry point of `ctdc.privacy` (the aggregates `make_dp_aggregates`, DP synthesis
-`make_synthetic_release(method="dp")`), we take a base table D and neighbours D + v where the extra victim v has
+`make_synthetic_release(method="dp")`, `ctdc synth --method dp --domain FILE`), we take a base table D and neighbours D + v where the extra victim v has
 
 - a value no one else has (a citizenship),
 - a flag no one else sets (a flag column that is missing everywhere in D),
@@ -12,9 +12,9 @@ every DP entry point of `ctdc.privacy` (the aggregates `make_dp_aggregates`, DP 
 and check two things:
 
 1. everything deterministic in the output is identical for D and D + v: columns, categories (the domain),
-   length-1 candidate count, delta, rho, the noise sd and threshold of every column and length, the report's
-   guarantee section. The contribution bound m* is itself a noisy (DP) output, and the sds depend on it, so
-   the runs compared are ones where both drew the same m* (it is the same on nearly every run);
+   length-1 candidate count, delta, rho, the report's guarantee section. The contribution bound m* is itself
+   a noisy (DP) output and the noise sds depend on it: those are checked to be exactly the documented function
+   of m* and public numbers (`neighbour_view.public_protection`) instead of compared;
 2. the rate at which the unique value appears in the output, over repeated runs, is within the DP bound
    (`dp_bound.dp_violation`: exact binomial bounds, false-failure probability 1e-6).
 
@@ -24,10 +24,15 @@ unique value was never a candidate without v (and never released), and delta was
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import polars as pl
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from ctdc.cli.synth import synth
 from ctdc.privacy.budget import Budget
 from ctdc.privacy.domain import ColumnDomain, Domain
 from ctdc.privacy.dp import DPSettings, make_dp_aggregates
@@ -36,6 +41,7 @@ from ctdc.privacy.table import encode_table
 from ctdc.standard import load_standard
 
 from .dp_bound import dp_violation
+from .neighbour_view import public_protection
 
 UNIQUE_COUNTRY = "IS"  # Iceland: in the ISO list, held by no one in the base table
 COMMON = ["PH", "VN", "TH", "UA", "NG"]
@@ -115,25 +121,10 @@ STATISTICAL = {case: (BASE.select(_NARROW), NEIGHBOURS[case].select(_NARROW))
 
 
 def public_view(agg) -> dict:
-    """Everything in the aggregates that is not a noisy count: must not depend on any one victim.
-
-    Candidates of length >= 2 are built from the noisy survivors of the length below (a random output), so only
-    the length-1 candidate count is fixed.
-    """
-    p = {k: v for k, v in agg.protection.items() if k not in {"candidates_by_length"}}
-    return {"columns": agg.columns, "categories": agg.categories, "protection": p,
-            "candidates_1": agg.protection["candidates_by_length"]["1"]}
-
-
-def same_m_star(run, a: pl.DataFrame, b: pl.DataFrame, tries: int = 6):
-    """One output of `run` on each table with the same (noisy) contribution bound m*."""
-    for _ in range(tries):
-        x, y = run(a), run(b)
-        px = getattr(x, "protection", None) or x.aggregates.protection
-        py = getattr(y, "protection", None) or y.aggregates.protection
-        if px["attributes_per_record_bound"] == py["attributes_per_record_bound"]:
-            return x, y
-    pytest.fail("the private contribution bound never agreed between the two tables")  # pragma: no cover
+    """Everything in the aggregates that is neither a noisy count nor a function of the (noisy) m*: must not
+    depend on any one victim (`neighbour_view.public_protection` checks the m*-dependent entries)."""
+    return {"columns": agg.columns, "categories": agg.categories,
+            "protection": public_protection(agg.protection, len(agg.columns))}
 
 
 # --- 1. deterministic parts --------------------------------------------------------------------------------
@@ -141,24 +132,22 @@ def same_m_star(run, a: pl.DataFrame, b: pl.DataFrame, tries: int = 6):
 
 @pytest.mark.parametrize("case", list(NEIGHBOURS))
 def test_dp_aggregates_deterministic_parts_do_not_depend_on_one_victim(case):
-    a, b = same_m_star(lambda df: dp_aggregates(df, epsilon=1.0, length=2), BASE, NEIGHBOURS[case])
-    va, vb = public_view(a), public_view(b)
+    va, vb = (public_view(dp_aggregates(df, epsilon=1.0, length=2)) for df in (BASE, NEIGHBOURS[case]))
     assert va["categories"] == vb["categories"]
-    assert va["candidates_1"] == vb["candidates_1"]
+    assert va["protection"]["candidates_by_length"] == vb["protection"]["candidates_by_length"]
     assert va["protection"]["delta"] == vb["protection"]["delta"]
     assert va == vb
 
 
 @pytest.mark.parametrize("case", list(NEIGHBOURS))
 def test_dp_synthesis_deterministic_parts_do_not_depend_on_one_victim(case):
-    a, b = same_m_star(lambda df: dp_synthesis(df, epsilon=1.0, length=2), BASE, NEIGHBOURS[case])
+    a, b = (dp_synthesis(df, epsilon=1.0, length=2) for df in (BASE, NEIGHBOURS[case]))
     assert a.synthetic.schema == b.synthetic.schema
     assert public_view(a.aggregates) == public_view(b.aggregates)
-    ga = {k: v for k, v in a.report["guarantee"].items() if k not in {"candidates_by_length", "ledger_entry"}}
-    gb = {k: v for k, v in b.report["guarantee"].items() if k not in {"candidates_by_length", "ledger_entry"}}
+    ga, gb = ({k: v for k, v in public_protection(x.report["guarantee"], BASE.width).items() if k != "ledger_entry"}
+              for x in (a, b))
     assert ga == gb
-    fa, fb = a.aggregates.to_frame(), b.aggregates.to_frame()
-    assert fa.schema == fb.schema
+    assert a.aggregates.to_frame().schema == b.aggregates.to_frame().schema
 
 
 def test_every_column_of_the_domain_is_a_candidate_even_when_no_record_holds_it():
@@ -218,3 +207,56 @@ def test_presence_of_a_unique_value_in_dp_synthetic_rows_stays_within_the_dp_bou
     hits = [sum(present(df) for _ in range(runs)) for df in pair]
     problem = dp_violation(hits[0], hits[1], runs, epsilon=epsilon, delta=1e-6)
     assert problem is None, problem
+
+
+# --- 3. ctdc synth --method dp ------------------------------------------------------------------------------
+
+
+def _synth_cli(tmp_path, name: str, df: pl.DataFrame, *extra: str):
+    csv = tmp_path / f"{name}.csv"
+    df.write_csv(csv)
+    out = tmp_path / f"{name}-out"
+    result = CliRunner().invoke(synth, [str(csv), "--method", "dp", "--epsilon", "1", "--length", "2", "-o",
+                                        str(out), *extra])
+    return result, out
+
+
+def _domain_file(tmp_path) -> str:
+    path = tmp_path / "domain.yaml"
+    path.write_text(yaml.safe_dump({"columns": {c: list(domain()[c].values) for c in domain().names}}))
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["unique value", "flag no one else sets", "one extra record"])
+def test_synth_cli_with_a_domain_file_writes_the_same_structure_for_neighbours(case, tmp_path):
+    views = []
+    for name, df in (("base", BASE), ("neighbour", NEIGHBOURS[case])):
+        result, out = _synth_cli(tmp_path, name, df, "--domain", _domain_file(tmp_path))
+        assert result.exit_code == 0, result.output
+        assert "not formally differentially private" not in result.output
+        report = json.loads((out / "report.json").read_text())
+        aggregates = pl.read_csv(out / "aggregates.csv", infer_schema=False)
+        views.append({
+            "guarantee": public_protection(report["guarantee"], BASE.width),
+            "synthetic_header": pl.read_csv(out / "synthetic.csv", n_rows=0).columns,
+            "aggregates_header": aggregates.columns,
+        })
+    assert views[0]["guarantee"]["domain_public"] is True
+    assert views[0] == views[1]
+
+
+def test_synth_cli_without_a_domain_says_the_output_is_not_formally_private(tmp_path):
+    result, out = _synth_cli(tmp_path, "bare", BASE)
+    assert result.exit_code == 0, result.output
+    assert "treated as public" in result.stderr and "not formally differentially private" in result.stderr
+    guarantee = json.loads((out / "report.json").read_text())["guarantee"]
+    assert guarantee["domain_public"] is False and "not formally differentially private" in guarantee["domain_warning"]
+
+
+def test_synth_cli_refuses_a_column_missing_from_the_domain_file(tmp_path):
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"columns": {"gender": ["female", "male"]}}))
+    result, out = _synth_cli(tmp_path, "partial", BASE, "--domain", str(path))
+    assert result.exit_code == 1
+    assert "citizenship" in result.stderr and "No public list of values" in result.stderr
+    assert not out.exists()  # nothing written

@@ -1,0 +1,63 @@
+"""What in a DP output's protection record may be compared between neighbouring inputs, and how.
+
+The protection record holds three kinds of entries:
+
+- public: epsilon, delta, rho, the mechanism, the domain, the length-1 candidate count, the percentile's rho...
+  These must be identical for neighbouring inputs;
+- functions of the contribution bound m*, itself a DP output (a private percentile): the sensitivities, sds,
+  thresholds, the rho spent per length, the choice of 1-way cells. These may differ between two runs, so
+  `public_protection` checks that each is exactly the function of m* (and public numbers) that the mechanism
+  documents, and leaves them out of the comparison. A sd computed from anything else (the data) fails there;
+- functions of earlier noisy outputs: candidates of length >= 2 (built from the survivors below). Left out.
+"""
+
+from __future__ import annotations
+
+import math
+
+M_STAR_KEYS = frozenset({
+    "attributes_per_record_bound", "contribution_bound_by_length", "l2_sensitivity_by_length", "sigma_by_length",
+    "threshold_by_length", "rho_by_length", "rho_spent", "epsilon_spent", "one_way_cells", "one_way_by_column",
+})
+
+
+def public_protection(p: dict, columns: int) -> dict:
+    """The entries of protection record `p` that must not depend on any one victim (see the module docstring),
+    after checking that the m*-dependent entries are the documented function of m*. `columns`: table width."""
+    m = p["attributes_per_record_bound"]
+    missing_cells = columns <= m + 1
+    assert p["one_way_cells"].startswith("values and a missing cell" if missing_cells else "values and the record")
+    for length, sensitivity in p["l2_sensitivity_by_length"].items():
+        size = int(length)
+        expected = 1.0 if size == 1 and missing_cells else math.sqrt(math.comb(m, size) + (size == 1))
+        assert math.isclose(sensitivity, expected, rel_tol=1e-9), (length, sensitivity, expected)
+        if size > 1 or not missing_cells:
+            sigma = sensitivity / math.sqrt(2 * p["rho_by_length"][length])
+            assert math.isclose(p["sigma_by_length"][length], sigma, rel_tol=1e-6), (length, sigma)
+    for column in p.get("one_way_by_column", {}).values():
+        assert math.isclose(column["sigma"], 1 / math.sqrt(2 * column["rho"]), rel_tol=1e-6)
+    out = {k: v for k, v in p.items() if k not in M_STAR_KEYS}
+    # Length 1 counts every domain value plus a missing cell per column, or plus the record count (m* decides).
+    out["candidates_by_length"] = {"1": p["candidates_by_length"]["1"] - (columns if missing_cells else 1)}
+    if missing_cells:  # each column's rho and sd depend on the domain sizes only
+        out["one_way_by_column"] = p["one_way_by_column"]
+    return out
+
+
+def row_sds(aggregates_frame, p: dict) -> dict[tuple[int, str], str]:
+    """The sd stated on each row of aggregates.csv by (length, column of a 1-way row), checked against the
+    protection record's sigmas (one text per key)."""
+    import polars as pl
+
+    key = pl.when(pl.col("length") == 1).then(pl.col("combination").str.extract(r"^([^:]*):", 1)).otherwise(
+        pl.lit(""))
+    rows = aggregates_frame.select(pl.col("length").cast(pl.Int64), key.alias("column"), pl.col("protection"))
+    out: dict[tuple[int, str], str] = {}
+    by_column = {c: v["sigma"] for c, v in p.get("one_way_by_column", {}).items()}
+    for length, column, text in rows.unique().iter_rows():
+        assert out.setdefault((length, column), text) == text  # one text per length (and 1-way column)
+        if length >= 1:
+            sigma = by_column[column] if length == 1 and by_column else p["sigma_by_length"][str(length)]
+            stated = float(text.rsplit(" sd=", 1)[1])
+            assert abs(stated - sigma) <= 0.05 + 1e-9, (text, sigma)  # written rounded to one decimal
+    return out
