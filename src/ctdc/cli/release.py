@@ -22,19 +22,21 @@ def release() -> None:
 @click.option("--dataset", default="victims", show_default=True)
 @click.option("--method", type=click.Choice(METHOD_NAMES), default="k-anonymity", show_default=True,
               help="Privacy method of the microdata.")
-@click.option("--k", type=click.IntRange(min=2), help="k of k-anonymity / k-synthetic and of the disclosure checks "
+@click.option("--k", type=click.IntRange(min=2, max=1000), help="k of k-anonymity / k-synthetic and of the disclosure checks "
               "(default: CTDC_SUPPRESSION_K, 11).")
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), help="dp-synthetic: privacy budget epsilon "
               "(default 4; delta is 1/(N ln N) for the public bound N = 1,000,000 records, never from the data). "
               "Privacy unit: one victim.")
-@click.option("--length", type=click.IntRange(min=1, max=5), help="Reporting length L: combinations of up to L "
-              "values are protected and checked (default 3).")
+@click.option("--delta", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+              help="dp-synthetic: delta (default 1/(N ln N) for a public bound N on the number of records).")
+@click.option("--length", type=click.IntRange(min=1, max=4), help="Reporting length L: combinations of up to L "
+              "values are protected and checked (1 to 4; default 3).")
 @click.option("--seed", type=int, help="Seed of the synthetic sampling (never of DP noise; default 0).")
 @click.option("--notes", default="", help="Release notes.")
 @click.option("--publish", is_flag=True, help="Publish at once if every disclosure check passes.")
 @json_option
-def build(dataset: str, method: str, k: int | None, epsilon: float | None, length: int | None, seed: int | None,
-          notes: str, publish: bool, as_json: bool) -> None:
+def build(dataset: str, method: str, k: int | None, epsilon: float | None, delta: float | None, length: int | None,
+          seed: int | None, notes: str, publish: bool, as_json: bool) -> None:
     """Build a release from the approved records of the central repository (a draft unless --publish).
 
     Exit code 1 when the build fails or a disclosure check refuses publishing (the draft stays, with its report).
@@ -43,8 +45,8 @@ def build(dataset: str, method: str, k: int | None, epsilon: float | None, lengt
     from ctdc.web.releases.services import release_build
 
     try:
-        r = release_build(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed,
-                          notes=notes, publish=publish, requested_by="cli")
+        r = release_build(dataset=dataset, method=method, k=k, epsilon=epsilon, delta=delta, length=length,
+                          seed=seed, notes=notes, publish=publish, requested_by="cli")
     except CtdcError as exc:
         fail(exc, as_json)
     emit({**_row(r), "summary": r.summary, "checks": r.checks}, as_json,

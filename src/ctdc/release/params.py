@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from ctdc.errors import InvalidPrivacyParameter
-from ctdc.privacy.budget import DEFAULT_MAX_RECORDS, Budget, delta_for_records
+from ctdc.privacy.budget import DEFAULT_EPSILON, DEFAULT_MAX_RECORDS, Budget, delta_for_records
 
 K_MIN = 2
 K_MAX = 1000
@@ -52,6 +52,9 @@ def check_build_params(*, method: str, k: int | None, epsilon: float | None, del
                                  "privacy budget.")
     elif dp and remaining is not None and remaining.epsilon <= 0:
         errors["epsilon"] = "This dataset's privacy budget is spent: no differentially private release can be built."
+    elif dp and remaining is not None and remaining.epsilon + 1e-9 < DEFAULT_EPSILON:
+        errors["epsilon"] = (f"The default epsilon {DEFAULT_EPSILON:g} is more than the {remaining.epsilon:g} left of "
+                             "this dataset's privacy budget: give a smaller epsilon.")
     if delta is not None:
         if not (isinstance(delta, int | float) and math.isfinite(delta) and 0 < delta < 1):
             errors["delta"] = "delta must be a number greater than 0 and less than 1."
