@@ -11,7 +11,7 @@ DEMO_ORGS := lakeside-helpline harbour-light open-roads
 export CTDC_DATA_DIR ?= $(CURDIR)/var
 
 
-.PHONY: install assets chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench bench-peers lock clean
+.PHONY: install assets messages chromium demo demo-data serve test test-sqlite test-postgres postgres lint bench bench-portal bench-peers lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed assets
+install: $(VENV)/.installed assets messages
+
+# Interface translations (French, Spanish): the .po files are the source, the .mo files are compiled here.
+PO_FILES := $(wildcard src/ctdc/web/*/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	msgfmt --check -o $@ $<
+messages: $(MO_FILES)
 
 # Browser assets of the portal (issue 15), from npm at install time and vendored as static files: pages never load
 # a CDN. vega-interpreter (the CSP-safe expression evaluator) is an ES module importing 'vega-util': it is served
@@ -112,6 +120,11 @@ test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/simulate.py
+
+# The portal under load (issue 15): wrk from Debian drives gunicorn on 127.0.0.1 only.
+bench-portal: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/portal.py --keep var/bench-portal
 
 # Peers of benchmarks/privacy.py: pac-synth in the project venv (`bench` extra); MST (smartnoise-synth) in its own
 # interpreter, because it pins opendp 0.14 and pandas 2. pip (not uv) so torch comes from the machine's CPU wheel.

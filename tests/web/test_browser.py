@@ -178,3 +178,33 @@ def test_the_home_page_says_so_when_nothing_is_published(live_server):
     with chromium_page() as page:
         page.goto(live_server.url + "/")
         assert "No release has been published yet" in page.locator("#no-release").inner_text()
+
+
+def test_the_language_switch_translates_the_interface_labels_and_numbers(live_server, release):
+    published = _published(release)
+    with chromium_page() as page:
+        outside, errors = _watch(page, live_server.url)
+        page.goto(live_server.url + "/explore/?gender=female")
+        _ready(page)
+        page.locator("nav.language a[lang=fr]").click()
+        page.wait_for_url("**/explore/?gender=female")
+        _ready(page)
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert page.locator("h1").inner_text() == "Explorer les cas"
+        assert "Femme" in page.locator(".active-filters").inner_text()  # the codebook's French label
+        total = published[frozenset({"gender:female"})]
+        assert page.locator("#total").inner_text() == f"{total:,}".replace(",", "\xa0")  # 19 855
+        assert "moins de 20" in page.locator("#chart-citizenship table").text_content()
+        page.goto(live_server.url + "/")
+        assert page.locator("#fig-cases").inner_text() == f"{published[frozenset()]:,}".replace(",", "\xa0")
+        page.goto(live_server.url + "/explore/?gender=female")
+        _ready(page)
+        page.locator("nav.language a[lang=es]").click()
+        page.wait_for_url("**/explore/?gender=female")
+        _ready(page)
+        assert page.locator("h1").inner_text() == "Explorar los casos"
+        assert page.locator("#total").inner_text() == f"{total:,}".replace(",", ".")  # 19.855
+        assert _axe(page) == []
+        page.goto(live_server.url + "/")
+        assert page.locator("#fig-cases").inner_text() == f"{published[frozenset()]:,}".replace(",", ".")  # 1.350
+        assert outside == [] and errors == []

@@ -13,6 +13,7 @@ urlpatterns = [
     path("map/", portal.geography, name="map"),
     path("countries/<str:iso>/", portal.country, name="country"),
     path("about/figures/", portal.method, name="figures-method"),
+    path("language/<str:code>/", portal.language, name="language"),
     path("data/", include("ctdc.web.releases.urls")),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),

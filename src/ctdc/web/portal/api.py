@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Query, Router, Schema
 
 from ctdc.web.portal.figures import DIMENSIONS
 from ctdc.web.portal.labels import value_label
-from ctdc.web.portal.selectors import NoPublishedRelease, portal_figures
+from ctdc.web.portal.selectors import ANSWERS, NoPublishedRelease, portal_figures, release_key
 
 router = Router(tags=["aggregates"])
 
@@ -89,10 +89,18 @@ def figures_payload(pr, figures, lang: str = "en") -> dict:
 def aggregates(request, params: Query[AggregatesIn]):
     by = tuple(d.strip() for d in params.by.split(",") if d.strip())
     filters = {d: getattr(params, d) for d in DIMENSIONS if d != "registration_year" and getattr(params, d)}
-    try:
-        pr, figures = portal_figures(dataset=params.dataset, by=by, filters=filters,
-                                     year_from=params.year_from, year_to=params.year_to)
-    except NoPublishedRelease as exc:
-        raise Http404(exc.message) from None
-    return figures_payload(pr, figures, params.lang)
+    key = (release_key(params.dataset), params.dataset, by, tuple(sorted(filters.items())), params.year_from,
+           params.year_to, params.lang)
+    body = ANSWERS.get(key) if key[0] is not None else None
+    if body is None:
+        try:
+            pr, figures = portal_figures(dataset=params.dataset, by=by, filters=filters,
+                                         year_from=params.year_from, year_to=params.year_to)
+        except NoPublishedRelease as exc:
+            raise Http404(exc.message) from None
+        # Validated against the documented schema once, then kept as bytes: the same question is answered
+        # from this process's cache until the release changes.
+        body = AggregatesOut.model_validate(figures_payload(pr, figures, params.lang)).model_dump_json().encode()
+        ANSWERS.put(key, body)
+    return HttpResponse(body, content_type="application/json")
 

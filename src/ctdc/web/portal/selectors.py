@@ -53,6 +53,8 @@ def portal_cache_clear() -> None:
         _latest.clear()
         _indexes.clear()
         _queries.clear()
+    PAGES.clear()
+    ANSWERS.clear()
 
 
 def _latest_release(dataset: str) -> Release | None:
@@ -104,3 +106,51 @@ def portal_figures(*, dataset: str = "victims", by: tuple[str, ...] = (), filter
             while len(_queries) > QUERIES_KEPT:
                 _queries.popitem(last=False)
     return pr, figures
+
+
+class ByteCache:
+    """A per-process LRU of rendered answers (page HTML, API JSON) bounded in total bytes.
+
+    An answer is a pure function of the release, the language and the question (the URL), so it is kept under
+    that key; a newly published release changes the key and the old entries age out. Nothing here is shared
+    between processes or needed by another one.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: bytes) -> None:
+        if len(value) > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self.size += len(value) - (len(old) if old else 0)
+            self._items[key] = value
+            while self.size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+PAGES = ByteCache(48 * 1024 * 1024)
+ANSWERS = ByteCache(16 * 1024 * 1024)
+
+
+def release_key(dataset: str = "victims") -> tuple | None:
+    """What identifies the latest published release in cache keys (None when nothing is published)."""
+    release = _latest_release(dataset)
+    return None if release is None else (release.pk, release.version, release.created_at)

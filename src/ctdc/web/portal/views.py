@@ -8,6 +8,7 @@ value is a link. The charts (Vega-Lite, `static/portal/portal.js`) draw the same
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 from django.http import Http404, HttpResponse, JsonResponse
@@ -29,8 +30,27 @@ from ctdc.web.portal.explore import (
 )
 from ctdc.web.portal.figures import DIMENSIONS, YEAR
 from ctdc.web.portal.labels import dimension_label, value_label
-from ctdc.web.portal.selectors import portal_release
+from ctdc.web.portal.selectors import PAGES, portal_release, release_key
 from ctdc.web.releases.store import release_json
+
+
+def cached_page(view):
+    """Serve an anonymous reader's page from this process's cache when the same URL was rendered for the same
+    release and language (pages are pure functions of those; signed-in users get their own navigation)."""
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        key = (view.__name__, release_key("victims"), get_language(), request.get_full_path())
+        body = PAGES.get(key)
+        if body is not None:
+            return HttpResponse(body, content_type="text/html; charset=utf-8")
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            PAGES.put(key, response.content)
+        return response
+
+    return wrapper
 
 
 def _lang() -> str:
@@ -71,6 +91,7 @@ def _no_release(request, template: str):
     return render(request, template, {"release": None}, status=200)
 
 
+@cached_page
 def home(request):
     pr = portal_release("victims")
     if pr is None:
@@ -99,6 +120,7 @@ def home(request):
     })
 
 
+@cached_page
 def explore(request):
     pr = portal_release("victims")
     if pr is None:
@@ -123,6 +145,7 @@ def _total(pr, q: Question) -> str:
     return fmt(figures.total.count) if figures.total.count is not None else suppressed_text(figures.threshold)
 
 
+@cached_page
 def geography(request):
     pr = portal_release("victims")
     if pr is None:
@@ -137,6 +160,7 @@ def geography(request):
     return render(request, "portal/map.html", context)
 
 
+@cached_page
 def country(request, iso: str):
     pr = portal_release("victims")
     if pr is None:
@@ -196,6 +220,24 @@ def chart_download(request, dim: str, fmt_: str):
     return response
 
 
+def language(request, code: str):
+    """Switch the interface language (a cookie, nothing stored on the server) and go back where the reader was."""
+    from django.conf import settings
+    from django.http import HttpResponseRedirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("No such language.")
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE, httponly=True)
+    return response
+
+
+@cached_page
 def method(request):
     """One page on how the portal's numbers are protected (linked from every "fewer than" note)."""
     pr = portal_release("victims")
