@@ -42,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CTDC_PORTAL_RELEASE_TTL", "5", "Seconds a web process keeps its answer to 'which release is the "
             "latest published one' before asking the database again (a new or withdrawn release shows within it)."),
     Setting("CTDC_CONTACT_EMAIL", "", "Address organisations write to about contributing data (shown on /contribute/)."),
+    Setting("CTDC_USAGE_FLUSH_SECONDS", "10", "Seconds between two writes of a web process's usage counts (page "
+            "views, downloads, API calls per day) to the database; a process that dies loses at most that many."),
     Setting("CTDC_INVITATION_DAYS", "7", "Days an invitation link for a new contributor stays usable."),
     Setting("CTDC_WORKER_HEARTBEAT_SECONDS", "10", "How often a task worker records in the database that it is "
             "alive."),

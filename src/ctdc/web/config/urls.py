@@ -14,6 +14,8 @@ urlpatterns = [
     path("countries/<str:iso>/", portal.country, name="country"),
     path("about/figures/", portal.method, name="figures-method"),
     path("language/<str:code>/", portal.language, name="language"),
+    path("steward/usage/", portal.usage, name="steward-usage"),
+    path("steward/usage.csv", portal.usage_csv, name="steward-usage-csv"),
     path("data/", include("ctdc.web.releases.urls")),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from ctdc.errors import CtdcError
 from ctdc.web.portal.explore import (
     COUNTRY_DIMS,
     FILTER_DIMS,
@@ -244,3 +245,64 @@ def method(request):
     return render(request, "portal/method.html", {
         "pr": pr, "release": pr.release if pr else None, "threshold": pr.index.threshold if pr else None,
         "length": pr.index.length if pr else None, "query": "?"})
+
+
+# --- steward: usage and "used in" -----------------------------------------------------------------------------
+def _steward_only(request):
+    from django.core.exceptions import PermissionDenied
+
+    from ctdc.web.submissions.selectors import user_is_steward
+
+    if not user_is_steward(user=request.user):
+        raise PermissionDenied
+
+
+def usage(request):
+    """Usage per day (charts and tables) and the publications citing each release; stewards only."""
+    from django.contrib.auth.views import redirect_to_login
+
+    from ctdc.web.portal.services import release_use_add
+    from ctdc.web.portal.usage_selectors import usage_summary
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _steward_only(request)
+    from ctdc.web.portal.models import ReleaseUse
+    from ctdc.web.releases.models import Release
+
+    error = ""
+    if request.method == "POST":
+        p = request.POST
+        try:
+            release_use_add(release=p.get("release", ""), title=p.get("title", ""), authors=p.get("authors", ""),
+                            link=p.get("link", ""), date=p.get("date", ""))
+        except CtdcError as exc:
+            error = exc.message
+        else:
+            from django.shortcuts import redirect
+
+            return redirect("steward-usage")
+    days = int(request.GET.get("days", "30")) if request.GET.get("days", "30").isdigit() else 30
+    summary = usage_summary(days=min(days, 366))
+    return render(request, "portal/usage.html", {
+        **summary, "days": days, "error": error, "uses": ReleaseUse.objects.all()[:200],
+        "releases": Release.objects.filter(status=Release.Status.PUBLISHED).order_by("-created_at"),
+        "form": request.POST if error else {}, "query": "?"})
+
+
+def usage_csv(request):
+    from django.contrib.auth.views import redirect_to_login
+
+    from ctdc.web.portal.models import UsageCount
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _steward_only(request)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["day", "kind", "name", "count"])
+    for row in UsageCount.objects.order_by("day", "kind", "name").values_list("day", "kind", "name", "count"):
+        w.writerow([row[0].isoformat(), *row[1:]])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="ctdc-usage.csv"'
+    return response

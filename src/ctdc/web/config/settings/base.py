@@ -19,6 +19,8 @@ CTDC_RAW_RETENTION_DAYS = int(env.get("CTDC_RAW_RETENTION_DAYS") or 90)
 CTDC_RELEASES_DIR = DATA_DIR / "releases"
 # The portal looks up the latest published release again after this many seconds (per web process).
 CTDC_PORTAL_RELEASE_TTL = float(env.get("CTDC_PORTAL_RELEASE_TTL") or 5)
+# Each web process writes its usage counts to the database at most this often.
+CTDC_USAGE_FLUSH_SECONDS = float(env.get("CTDC_USAGE_FLUSH_SECONDS") or 10)
 CTDC_WORKER_HEARTBEAT_SECONDS = float(env.get("CTDC_WORKER_HEARTBEAT_SECONDS") or 10)
 CTDC_CONTACT_EMAIL = env.get("CTDC_CONTACT_EMAIL") or ""
 CTDC_INVITATION_DAYS = int(env.get("CTDC_INVITATION_DAYS") or 7)
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "ctdc.web.config.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Page views, downloads and API calls per day; nothing about the reader (docs/portal.md).
+    "ctdc.web.portal.usage.UsageMiddleware",
 ]
 
 ROOT_URLCONF = "ctdc.web.config.urls"

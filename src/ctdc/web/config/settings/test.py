@@ -21,3 +21,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
 # Tests publish and withdraw releases within a second: the portal looks the latest one up on every request.
 CTDC_PORTAL_RELEASE_TTL = 0.0
+CTDC_USAGE_FLUSH_SECONDS = 0.0  # every count written at once, so tests can read it

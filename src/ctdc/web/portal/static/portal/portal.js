@@ -115,7 +115,22 @@ function flowSpec(title, rows) {
   };
 }
 
-const SPECS = { bar: barSpec, line: lineSpec, map: mapSpec, flows: flowSpec };
+function usageSpec(title, rows) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    description: title, width: 'container', height: 220,
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'day', type: 'temporal', title: null },
+      y: { field: 'count', type: 'quantitative', title: null },
+      color: { field: 'kind', type: 'nominal', title: null, scale: { range: [BLUE, ORANGE, '#009E73'] } },
+      tooltip: [{ field: 'day', type: 'temporal' }, { field: 'kind' }, { field: 'count', format: ',' }],
+    },
+  };
+}
+
+const SPECS = { bar: barSpec, line: lineSpec, map: mapSpec, flows: flowSpec, usage: usageSpec };
 
 function save(url, name) {
   const a = document.createElement('a');
