@@ -72,8 +72,23 @@ def _wanted(spec: MappingSpec) -> list[str]:
     return names
 
 
+def _echo(raw: pl.Expr, separator: str | None) -> pl.Expr:
+    """A flagged value as a report may show it: its start, control characters replaced, and nothing at all when
+    it holds two or more of one delimiter (its own code separator aside). That is a row, or the rest of one,
+    read as one cell (a line written with another delimiter), and it carries the row's other cells: names,
+    phone numbers.
+
+    >>> frame = pl.DataFrame({"v": ["Russie, Fédération de", "28,+33 6 12,DUPONT Marie", "a|b|c", "x\x1b[1m"]})
+    >>> frame.select(_echo(pl.col("v"), "|")).to_series().to_list()
+    ['Russie, Fédération de', None, 'a|b|c', 'x\ufffd[1m']
+    """
+    row_like = pl.any_horizontal([raw.str.count_matches(d, literal=True) >= 2 for d in ",;\t|" if d != separator])
+    return pl.when(row_like).then(None).otherwise(
+        raw.str.slice(0, _MAX_ECHO).str.replace_all(r"[\x00-\x1f\x7f]", "\ufffd"))
+
+
 def _message(code: str, column: str, f: Field, shown: str | None, expected: str) -> str:
-    value = f"'{shown}'" if shown is not None else "The value (not shown: the column holds a direct identifier)"
+    value = f"'{shown}'" if shown is not None else "The value (not shown: it could identify someone)"
     texts = {
         "unknown-code": f"{value} is not a valid value for {f.label}. Expected {expected}. Fix the value, or add it to the mapping's values for column '{column}'.",
         "unknown-country": f"{value} is not a country we recognise. Expected an ISO 3166 code or a country name in English, French or Spanish.",
@@ -372,6 +387,8 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     typed = b.frame
 
     # Problems: one row per flagged cell. Values of direct identifiers are never copied.
+    separators = {c: m.separator or ";" for fld, (cols, maps) in by_field.items()
+                  for c, m in zip(cols, maps, strict=True) if dataset.field(fld).type == "codes"}
     parts = []
     for name, column, fld, code, raw, expected, severity in b.flags:
         f = dataset.field(fld)
@@ -382,7 +399,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
         # whether the value may be echoed is the field that column is mapped to.
         raw_field = dataset.field(column_field[raw])
         shown = (pl.lit(None, dtype=pl.String) if f.is_direct_identifier or raw_field.is_direct_identifier
-                 or raw_field.type == "string" else pl.col(raw).str.slice(0, _MAX_ECHO))
+                 or raw_field.type == "string" else _echo(pl.col(raw), separators.get(raw)))
         part = hit.select(
             pl.col("row").cast(pl.Int64),
             pl.lit(column).alias("column"), pl.lit(fld).alias("field"), pl.lit(code).alias("code"),

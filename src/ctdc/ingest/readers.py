@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,17 +169,51 @@ def _sample_text(data: bytes, encoding: str | None) -> tuple[str, str]:
 
 
 def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, list[str]]:
+    """The file's bytes, its encoding and delimiter, and its header as written (names not yet stripped).
+
+    UTF-16 with a byte order mark (Excel's "Unicode text") is transcoded to UTF-8 here; a file whose lines end
+    with a bare CR (old Mac exports) gets LF line ends, which is all polars reads.
+    """
     data = path.read_bytes()
+    forced = options.encoding
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and (forced or "utf-16").lower().replace("-", "") == "utf16":
+        try:  # a file cut short may end inside a character: its last odd byte goes, as a cut line would
+            data = data[: len(data) - len(data) % 2].decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise IngestError(f"{path.name} starts like a UTF-16 text file but is not valid UTF-16.",
+                              {"file": path.name, "reason": "bad-utf16"}) from None
+        forced = "utf-8"
     if b"\x00" in data[:4096]:
         raise IngestError(f"{path.name} does not look like a text (CSV) file.", {"file": path.name, "reason": "not-text"})
-    sample, encoding = _sample_text(data, options.encoding)
+    if b"\r" in data and b"\n" not in data:
+        data = data.replace(b"\r", b"\n")
+    sample, encoding = _sample_text(data, forced)
+    if forced != options.encoding:
+        encoding = "utf-16"
     if not sample.strip():
         raise IngestError(f"{path.name} is empty: there is no header row.", {"file": path.name, "reason": "empty"})
     delimiter = options.delimiter or sniff_delimiter(sample[:65536])
-    lines = sample.splitlines()
-    header_line = lines[options.header_row - 1] if len(lines) >= options.header_row else ""
-    header = next(csv.reader([header_line], delimiter=delimiter), [])
-    return data, encoding, delimiter, [h.strip() for h in header]
+    # The csv module, not splitlines(): a quoted header cell may hold a line break, and splitlines() also breaks
+    # at characters (form feed, U+2028...) that are no line end in CSV.
+    rows = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    header: list[str] = []
+    try:
+        for _ in range(options.header_row):
+            header = next(rows, [])
+    except csv.Error:
+        header = []
+    return data, encoding, delimiter, header
+
+
+def _locate_csv_error(text: str, delimiter: str) -> str:
+    """Where the csv module, in strict mode, first stumbles: ', near row N', or '' if it does not."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return f", near row {reader.line_num}"
+    return ""
 
 
 def _column_letter(index: int) -> str:
@@ -221,32 +256,45 @@ def _selected(path: Path, header: list[str], select: Selector | None, raw: list[
 
 
 def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None, limit: int | None = None) -> ReadResult:
-    data, encoding, delimiter, header = _csv_setup(path, options)
+    data, encoding, delimiter, written = _csv_setup(path, options)
+    header = [h.strip() for h in written]
     columns = _selected(path, header, select)
-    if encoding in ("utf-8", "utf-8-sig"):
+    if encoding in ("utf-8", "utf-8-sig", "utf-16"):
         payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     else:
         # polars parses UTF-8 only: transcode single-byte encodings once.
         payload = decode(data, encoding)[0].encode("utf-8")
     del data
+    # Columns are read by position under names of our own (the header may hold spaces, repeats or nothing),
+    # plus one more than the header has: a row with a value there has more cells than the header has columns.
+    width = len(header)
+    wanted = list(range(width)) if columns is None else [header.index(c) for c in columns]
     try:
         frame = pl.read_csv(
-            io.BytesIO(payload), separator=delimiter, infer_schema=False, skip_rows=options.header_row - 1,
-            has_header=True, truncate_ragged_lines=False, quote_char='"', columns=columns, n_rows=limit,
+            io.BytesIO(payload), separator=delimiter, has_header=False, skip_rows=options.header_row,
+            schema={f"c{i}": pl.String for i in range(width + 1)}, missing_columns="insert", extra_columns="ignore",
+            truncate_ragged_lines=True, quote_char='"', columns=[*wanted, width], n_rows=limit,
         )
     except pl.exceptions.ComputeError as exc:
         if "utf-8" in str(exc).lower() and encoding == "utf-8" and not options.encoding:
             # The first megabyte was UTF-8 but a later byte is not: the file is Windows-1252 after all.
             return read_csv(path, ReaderOptions(**{**options.__dict__, "encoding": "cp1252"}), select, limit)
+        raise _parse_error(path, payload, delimiter) from None
+    except pl.exceptions.PolarsError:
+        raise _parse_error(path, payload, delimiter) from None
+    first_row = options.header_row + 1
+    extra = frame.select(pl.col(f"c{width}").str.strip_chars().replace("", None).is_not_null()).to_series()
+    if extra.any():
+        rows = [first_row + i for i in extra.arg_true().head(5).to_list()]
+        more = int(extra.sum()) - len(rows)
+        listed = ", ".join(map(str, rows)) + (f" and {more} more" if more else "")
         raise IngestError(
-            f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
-            {"file": path.name, "delimiter": delimiter, "reason": "bad-csv"},
-        ) from None
-    except pl.exceptions.PolarsError as exc:
-        raise IngestError(
-            f"{path.name} could not be parsed as CSV (delimiter {delimiter!r}): {str(exc).splitlines()[0]}",
-            {"file": path.name, "delimiter": delimiter, "reason": "bad-csv"},
-        ) from None
+            f"{path.name}: row{'s' if len(rows) > 1 else ''} {listed} ha{'ve' if len(rows) > 1 else 's'} more "
+            f"cells than the header has columns ({width}), so the cells no longer sit under their column names. A "
+            f"value that holds the delimiter {delimiter!r} must be in double quotes: fix th"
+            f"{'ose rows' if len(rows) > 1 else 'at row'}, or save the file again from the spreadsheet program.",
+            {"file": path.name, "code": "extra-cells", "rows": rows, "columns": width, "reason": "extra-cells"})
+    frame = frame.drop(f"c{width}").rename({f"c{i}": header[i] for i in wanted})
     if options.skip_rows:
         frame = frame.slice(options.skip_rows)
     frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
@@ -254,9 +302,42 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None,
                       header=header)
 
 
+def _parse_error(path: Path, payload: bytes, delimiter: str) -> IngestError:
+    """Our own words for a CSV that polars cannot parse: its message can quote a cell, a victim's name say."""
+    where = _locate_csv_error(payload.decode("utf-8", errors="replace"), delimiter)
+    return IngestError(
+        f"{path.name} could not be read as CSV (delimiter {delimiter!r}){where}: a double quote is not where CSV "
+        'expects it. A cell that starts with " must end with ", and a " inside a cell is written twice (""). '
+        "Fix that row, or save the file again from the spreadsheet program.",
+        {"file": path.name, "delimiter": delimiter, "code": "csv-malformed", "reason": "misplaced-quote"})
+
+
+# XLSX and ODS are zip files of XML. Real sheets compress 5-20 times; a part unpacking to more than
+# _BOMB_RATIO times its packed size, and to more than _BOMB_BYTES, is a zip bomb, and reading it would exhaust
+# memory before a single row arrives.
+_BOMB_RATIO = 200
+_BOMB_BYTES = 50 << 20
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip (an old .xls, say): the spreadsheet reader says what it is
+    for part in parts:
+        if part.file_size > _BOMB_BYTES and part.file_size > _BOMB_RATIO * max(part.compress_size, 1):
+            raise IngestError(
+                f"{path.name} is not a spreadsheet we can open safely: one of its parts would unpack from "
+                f"{part.compress_size / 2**20:.1f} MB to {part.file_size / 2**20:.0f} MB, which is what a zip bomb "
+                "does. Save the data again from the spreadsheet program.",
+                {"file": path.name, "code": "zip-bomb", "part": part.filename, "unpacked_bytes": part.file_size})
+
+
 def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None = None,
                      limit: int | None = None) -> ReadResult:
     """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects."""
+    _refuse_zip_bomb(path)
     try:
         reader = fastexcel.read_excel(str(path))
     except fastexcel.FastExcelError as exc:
