@@ -7,6 +7,7 @@ tmp_path (SQLite in both the SQLite and the PostgreSQL run of the suite). Nothin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -95,3 +96,19 @@ def upload(request, url: str, path: Path, mapping: str = "detect") -> int:
         "file": {"name": path.name, "mimeType": "text/csv", "buffer": path.read_bytes()}})
     assert response.ok, response.status
     return int(re.search(r"/intake/submissions/(\d+)/$", response.url).group(1))
+
+
+_MANY = """
+import json, sys
+from ctdc.cli.main import cli
+for args in json.loads(sys.argv[1]):
+    cli.main(args, prog_name="ctdc", standalone_mode=False)
+"""
+
+
+def ctdc_many(data_dir: Path, *commands: list[str]) -> str:
+    """Several `ctdc` commands in one process (Python and Django start once); returns their output."""
+    result = subprocess.run([sys.executable, "-c", _MANY, json.dumps([list(c) for c in commands])],
+                            env=server_env(data_dir), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

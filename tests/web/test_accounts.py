@@ -136,6 +136,8 @@ def test_a_steward_made_by_the_cli_can_use_the_admin_for_organisations_but_not_f
     assert "Organisations" in index and "Memberships" in index and "Invitations" in index
     assert client.get("/admin/auth/user/").status_code == 403
     assert client.get("/admin/auth/group/").status_code == 403
+    # No pre-filled membership row: an untouched one made the form demand a user (seen in the story test).
+    assert 'name="memberships-TOTAL_FORMS" value="0"' in client.get("/admin/accounts/organisation/add/").content.decode()
     added = client.post("/admin/accounts/organisation/add/", {
         "slug": "river-bend", "name": "River Bend Shelter (fictional)", "kind": "case_management",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})

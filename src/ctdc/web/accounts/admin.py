@@ -8,6 +8,9 @@ from django.contrib import admin
 
 from ctdc.web.accounts.models import Invitation, Membership, Organisation
 
+# The blank choice stays: without it an untouched extra row would look filled in and block the form.
+CONTRIBUTOR_ONLY = [("", "---------"), (Membership.Role.CONTRIBUTOR, Membership.Role.CONTRIBUTOR.label)]
+
 
 def _contributor_only(request) -> bool:
     return not request.user.is_superuser
@@ -15,7 +18,7 @@ def _contributor_only(request) -> bool:
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    extra = 1
+    extra = 0  # "Add another Membership" adds a row when one is wanted
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -23,7 +26,7 @@ class MembershipInline(admin.TabularInline):
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and _contributor_only(request):
-            kwargs["choices"] = [(Membership.Role.CONTRIBUTOR, Membership.Role.CONTRIBUTOR.label)]
+            kwargs["choices"] = CONTRIBUTOR_ONLY
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
@@ -45,7 +48,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role" and _contributor_only(request):
-            kwargs["choices"] = [(Membership.Role.CONTRIBUTOR, Membership.Role.CONTRIBUTOR.label)]
+            kwargs["choices"] = CONTRIBUTOR_ONLY
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
