@@ -16,7 +16,7 @@ from ctdc.errors import MappingError
 from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Membership, Organisation
 from ctdc.web.cases.models import Victim
-from ctdc.web.submissions.models import DuplicateFlag, Problem, SavedMapping, Submission
+from ctdc.web.submissions.models import DuplicateFlag, Problem, QuarantinedRow, SavedMapping, Submission
 
 
 def user_is_steward(*, user) -> bool:
@@ -92,6 +92,20 @@ def report_problems(*, submission: Submission, code: str = "", field: str = "", 
     if severity:
         problems = problems.filter(severity=severity)
     return problems.order_by("row", "column", "pk")
+
+
+def quarantine_rows(*, submission: Submission, code: str = "") -> QuerySet[QuarantinedRow]:
+    """The submission's quarantined rows, in file order; with `code`, only rows held back for that problem."""
+    rows = submission.quarantine.all()
+    if code:
+        rows = rows.filter(Q(codes=code) | Q(codes__startswith=f"{code};") | Q(codes__endswith=f";{code}")
+                           | Q(codes__contains=f";{code};"))
+    return rows.order_by("row", "pk")
+
+
+def quarantine_codes(*, submission: Submission) -> list[str]:
+    """The problem codes that hold rows of the submission back (for the quarantine filter)."""
+    return sorted(submission.problems.filter(severity="error").values_list("code", flat=True).distinct())
 
 
 def report_counts(*, submission: Submission) -> dict[str, list[dict[str, Any]]]:

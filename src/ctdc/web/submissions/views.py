@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,8 +35,8 @@ from ctdc.web.submissions.messages import for_people
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
 from ctdc.web.worker.selectors import worker_status
 
-PAGE_SIZE = 100
-QUARANTINE_SHOWN = 50
+PAGE_SIZE = 50  # problems per page: a long report is many short pages, not one endless page
+QUARANTINE_PAGE_SIZE = 50
 
 
 def _require_steward(request) -> None:
@@ -144,6 +145,27 @@ def _filters(request) -> dict[str, str]:
     return {k: request.GET.get(k, "").strip()[:64] for k in ("code", "field", "severity")}
 
 
+def _query(request, **changes) -> str:
+    """The page's query string with `changes` applied (None removes a key): pager links keep the filters."""
+    params = {k: v for k, v in request.GET.items() if k in ("code", "field", "severity", "page", "qcode", "qpage")}
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+def _pager(request, page, key: str, anchor: str = "") -> dict:
+    """Links of a pager (first, previous, next, last) that keep every other parameter of the page."""
+    def link(n):
+        return _query(request, **{key: n}) + anchor
+    return {"page": page, "first": link(1) if page.number > 2 else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "last": link(page.paginator.num_pages) if page.number < page.paginator.num_pages - 1 else None}
+
+
 @login_required
 def submission_report(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
@@ -151,13 +173,17 @@ def submission_report(request, pk: int):
     problems = sel.report_problems(submission=submission, **filters)
     page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = sel.report_counts(submission=submission)
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    qcode = request.GET.get("qcode", "").strip()[:64]
+    quarantine = Paginator(sel.quarantine_rows(submission=submission, code=qcode), QUARANTINE_PAGE_SIZE
+                           ).get_page(request.GET.get("qpage"))
     return render(request, "submissions/report.html", {
         "submission": submission, "page": page, "filters": filters, "counts": counts, "query": query,
         "codes": [c["code"] for c in counts["by_rule"]], "fields": sorted(c["field"] for c in counts["by_field"]),
         "titles": {code: title for code, (title, _) in PROBLEM_TYPES.items()},
-        "filtered_total": page.paginator.count,
-        "quarantine": submission.quarantine.all()[:QUARANTINE_SHOWN], "quarantine_shown": QUARANTINE_SHOWN,
+        "filtered_total": page.paginator.count, "pager": _pager(request, page, "page", "#problems-section"),
+        "quarantine": quarantine, "qcode": qcode, "qpager": _pager(request, quarantine, "qpage", "#quarantine"),
+        "qcodes": sel.quarantine_codes(submission=submission),
     })
 
 
