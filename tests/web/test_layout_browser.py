@@ -1,5 +1,6 @@
 """Pages hold their shape (issue 19, item 8): no page of the contributor's and the steward's story is wider than
-the window, at 1,280 and at 390 px, with a report holding a 2 MB cell and a steward page holding a long build log.
+the window, at 1,280 and at 390 px, with a report holding a 2 MB cell and a steward page holding a long build log;
+and every field of every form on them has a label.
 Screenshots of every page at both widths go to var/screenshots/layout-*.png."""
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ def _story(client, people, tmp_path) -> dict:
     return urls
 
 
+def _unlabelled(page) -> list[str]:
+    """Visible form fields with no label (neither a <label> nor an aria-label)."""
+    return page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+        .map(e => e.tagName + '[name=' + e.name + ']')""")
+
+
 def _too_wide(page) -> dict:
     return page.evaluate("""() => {
         const w = window.innerWidth, sw = document.documentElement.scrollWidth;
@@ -118,5 +126,7 @@ def test_no_page_of_the_story_is_wider_than_the_window_at_1280_and_390_px(live_s
                     page.screenshot(path=str(SHOTS / f"layout-{name}-{width}.png"), full_page=True)
                     if measured["scroll"] > measured["inner"]:
                         problems.append((name, width, measured))
+                    if unlabelled := _unlabelled(page):
+                        problems.append((name, width, {"unlabelled": unlabelled}))
     assert problems == []
     assert Release.objects.count() == 0  # the story's pages only; nothing built here
