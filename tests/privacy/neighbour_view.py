@@ -39,8 +39,14 @@ def public_protection(p: dict, columns: int) -> dict:
     out = {k: v for k, v in p.items() if k not in M_STAR_KEYS}
     # Length 1 counts every domain value plus a missing cell per column, or plus the record count (m* decides).
     out["candidates_by_length"] = {"1": p["candidates_by_length"]["1"] - (columns if missing_cells else 1)}
-    if missing_cells:  # each column's rho and sd depend on the domain sizes only
-        out["one_way_by_column"] = p["one_way_by_column"]
+    if missing_cells and "domain" in p:
+        # Each column's rho is the length-1 rho in proportion to (domain values + 1)^(2/3): the domain sizes only.
+        sizes = {c: int(text.rsplit("(", 1)[1].split()[0]) + 1 for c, text in p["domain"].items()}
+        rhos = {c: v["rho"] for c, v in p["one_way_by_column"].items()}
+        total = sum(rhos.values())
+        weight = sum(v ** (2 / 3) for v in sizes.values())
+        for c, rho in rhos.items():
+            assert math.isclose(rho / total, sizes[c] ** (2 / 3) / weight, rel_tol=1e-6), c
     return out
 
 
