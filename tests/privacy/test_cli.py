@@ -43,7 +43,7 @@ def test_risk_exits_1_on_an_unknown_column_and_2_on_a_usage_error(tmp_path, smal
     assert CliRunner().invoke(risk, [str(path)]).exit_code == 2
 
 
-def test_synth_writes_the_four_files_for_each_method(tmp_path, small_victims):
+def test_synth_writes_the_public_and_the_steward_files_for_each_method(tmp_path, small_victims):
     path = tmp_path / "cases.csv"
     small_victims.write_csv(path)
     for method in ("k-synthetic", "dp"):
@@ -56,12 +56,18 @@ def test_synth_writes_the_four_files_for_each_method(tmp_path, small_victims):
             "aggregates.csv",
             "report.html",
             "report.json",
+            "steward-report.html",
+            "steward-report.json",
             "synthetic.csv",
         ]
         synthetic = pl.read_csv(out / "synthetic.csv", infer_schema=False)
         assert synthetic.columns == small_victims.columns
         report = json.loads((out / "report.json").read_text())
         assert report["guarantee"]["method"] == method
+        # The input's record count is in the steward report only.
+        steward = json.loads((out / "steward-report.json").read_text())
+        assert steward["input"]["records"] == small_victims.height and "input" not in report
+        assert "risk_input" in steward and "risk_input" not in report
         html = (out / "report.html").read_text()
         assert "<script" not in html and "http" not in html  # self-contained: nothing fetched
 

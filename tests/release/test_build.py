@@ -36,7 +36,8 @@ def test_a_release_folder_is_complete_verifies_and_passes_its_checks(built):
     assert verify_release(built.path) == []
     assert not [p for p in built.path.parent.iterdir() if p.name.startswith(".tmp")]
     meta = json.loads((built.path / "metadata.json").read_text())
-    assert meta["input_records"] == 1500 and meta["params"] == {"k": 11} and meta["method"] == "k-anonymity"
+    assert meta["params"] == {"k": 11} and meta["method"] == "k-anonymity" and "input_records" not in meta
+    assert built.steward_report["input"]["records"] == 1500
     assert [(c.id, c.passed) for c in built.checks] == [
         ("quasi-identifier-k", True), ("rare-combinations", True), ("unique-record-copies", True)]
 
@@ -153,7 +154,9 @@ def test_changes_compare_with_the_previous_release(tmp_path, frame):
     first = build_release(frame.head(800), root=tmp_path, dataset="victims", version="2026.11.1")
     second = build_release(frame, root=tmp_path, dataset="victims", version="2026.11.2", previous=first.metadata)
     text = (second.path / "CHANGES.md").read_text()
-    assert "Compared with release 2026.11.1" in text and "800 -> 1500 (+700)" in text
+    assert "Compared with release 2026.11.1" in text
+    assert f"Rows in the release: {first.metadata['records']} -> {second.metadata['records']}." in text
+    assert "Approved records" not in text and "contributors" not in text  # no count of the input
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +172,19 @@ def test_each_synthetic_method_builds_a_package_that_verifies(tmp_path, frame, k
     assert verify_release(b.path) == []
     report = json.loads((b.path / "report.json").read_text())
     assert report["release"]["method"] == method and "risk_input" not in report["engine"]
-    assert [c["id"] for c in report["checks"]] == ["quasi-identifier-k", "rare-combinations", "unique-record-copies"]
+    assert {"input", "synthetic_rows", "reported_aggregates"}.isdisjoint(report["engine"])
+    assert {"input", "synthetic_rows", "reported_aggregates", "risk_input"} <= set(b.steward_report["engine"])
+    # The public sees the k-synthetic gates' outcome; nothing of a DP release's advisory checks.
+    expected = [] if method == "dp-synthetic" else ["quasi-identifier-k", "rare-combinations", "unique-record-copies"]
+    assert [c["id"] for c in report["checks"]] == expected
+    assert all("found" not in c for c in report["checks"])
+    assert [c["id"] for c in b.steward_report["checks"]] == [
+        "quasi-identifier-k", "rare-combinations", "unique-record-copies"]
     if method == "k-synthetic":
         assert b.checks_passed and report["engine"]["guarantee"]["k_synthetic_check"] == "passed"
     else:
         assert report["engine"]["guarantee"]["epsilon"] == 4.0
-        assert not any(c.blocking for c in b.checks if c.id != "unique-record-copies")
+        assert not any(c.blocking for c in b.checks)
     # Every aggregate row names its protection; a DP row also its noise (its length's, or its column's at 1).
     agg = pl.read_csv(b.path / "aggregates.csv", infer_schema=False).with_columns(pl.col("length").cast(pl.Int64))
     guarantee = report["engine"]["guarantee"]

@@ -7,8 +7,10 @@ METHOD_NAMES = ["k-anonymity", "k-synthetic", "dp-synthetic"]
 
 
 def _row(r) -> dict:
+    # No input counts: what this prints is often pasted into tickets and notes. `ctdc release steward-report`
+    # prints them, for the steward.
     return {"dataset": r.dataset, "version": r.version, "status": r.status, "method": r.method, "params": r.params,
-            "records": r.record_count, "input_records": r.input_count, "bytes": r.size_bytes,
+            "records": r.record_count, "bytes": r.size_bytes,
             "checks_passed": r.checks_passed, "created": r.created_at.isoformat(timespec="seconds"),
             "withdrawn_reason": r.withdrawn_reason, "path": r.path}
 
@@ -51,7 +53,26 @@ def build(dataset: str, method: str, k: int | None, epsilon: float | None, delta
         fail(exc, as_json)
     emit({**_row(r), "summary": r.summary, "checks": r.checks}, as_json,
          f"{'Published' if r.status == 'published' else 'Built (draft)'} {r.dataset} {r.version} ({r.method}): "
-         f"{r.record_count} rows from {r.input_count} records -> {r.path}")
+         f"{r.record_count} rows -> {r.path} (steward report: ctdc release steward-report {r.version})")
+
+
+@release.command("steward-report")
+@click.argument("version")
+@click.option("--dataset", default="victims", show_default=True)
+def steward_report(version: str, dataset: str) -> None:
+    """Print a release's steward report (JSON): everything computed on the input. For stewards; never publish it."""
+    setup_django()
+    from ctdc.web.releases.selectors import release_get
+    from ctdc.web.releases.store import steward_report_read
+
+    try:
+        data = steward_report_read(release=release_get(dataset=dataset, version=version))
+    except CtdcError as exc:
+        fail(exc, False)
+    if data is None:
+        click.echo(f"Release {dataset} {version} has no steward report (built before they existed).", err=True)
+        raise SystemExit(1)
+    click.echo(data.decode("utf-8"), nl=False)
 
 
 @release.command("publish")

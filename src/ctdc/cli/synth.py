@@ -1,7 +1,9 @@
 """`ctdc synth FILE --method {k-synthetic,dp} [--domain D.yaml] [--epsilon 4] [--delta auto] [--k 11] [--length 3]
 [--seed N] -o OUT`.
 
-Writes `synthetic.csv`, `aggregates.csv`, `report.html` and `report.json` into OUT_DIR.
+Writes `synthetic.csv`, `aggregates.csv`, `report.html` and `report.json` (public: nothing computed on the input)
+and `steward-report.html` / `steward-report.json` (the comparison with the input: for the data steward, never
+published) into OUT_DIR.
 dp: the candidates come from `--domain FILE` (docs/privacy.md, "Domain files"); without it they are read off the
 data, and the report and the command's output say that this is not a formal guarantee. delta is `--delta` or
 1/(N ln N) for the public bound N = `--max-records`, never the file's own size.
@@ -137,8 +139,15 @@ def synth(
     (out / "report.html").write_text(
         render_html(release.report, f"ctdc synth: {Path(file).name}"), encoding="utf-8"
     )
+    # Computed on the input: keep it with the steward, never publish it beside the rows.
+    (out / "steward-report.json").write_text(json.dumps(release.steward_report, indent=2), encoding="utf-8")
+    (out / "steward-report.html").write_text(
+        render_html(release.steward_report, f"ctdc synth: {Path(file).name} (steward report)", steward=True),
+        encoding="utf-8",
+    )
     click.echo(
-        f"wrote synthetic.csv ({release.synthetic.height} rows), aggregates.csv, report.html, report.json to {out}"
+        f"wrote synthetic.csv ({release.synthetic.height} rows), aggregates.csv, report.html, report.json "
+        f"(public) and steward-report.html, steward-report.json (computed on the input: never publish) to {out}"
     )
     if method == "dp" and not release.aggregates.protection.get("domain_public", False):
         click.echo(

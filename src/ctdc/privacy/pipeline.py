@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -37,9 +37,18 @@ Method = Literal["k-synthetic", "dp"]
 
 @dataclass(frozen=True, eq=False)
 class SyntheticRelease:
+    """The rows, the published aggregates, and the report in two parts.
+
+    `report` is public: parameters, the guarantee, and utility and risk measured on the output alone (the rows
+    against the published counts). `steward_report` holds everything computed on the input (its record count,
+    the comparison of the rows and counts with the exact ones, the risk of the input, the ledger entry): it is
+    for data stewards and never goes into a public release.
+    """
+
     synthetic: pl.DataFrame
     aggregates: Aggregates
     report: dict[str, Any]
+    steward_report: dict[str, Any] = field(default_factory=dict)
 
 
 def check_k_synthetic(original: Aggregates, synthetic: Aggregates, k: int) -> int:
@@ -76,7 +85,8 @@ def make_synthetic_release(
     removed with all their rows. The candidates come from `domain` (public: the standard's code lists, declared
     ranges, a domain file); without one they are read off `df`, and the report says that this is not a formal
     guarantee. Values outside `domain` become missing (counted for the steward in `input.outside_domain`).
-    The report compares with `df` and is for data stewards only.
+    `report` is public (nothing computed on `df`); `steward_report` compares with `df` and is for data
+    stewards only.
     With a `ledger`, a dp release is charged to `dataset` before anything is returned; `BudgetExceeded`
     means nothing may be released.
     """
@@ -112,6 +122,7 @@ def make_synthetic_release(
     guarantee: dict[str, Any] = {"privacy_unit": "one record", **published.protection}
     guarantee["aggregates_protection"] = guarantee.pop("method")
     guarantee = {"method": method, **guarantee}
+    steward_only: dict[str, Any] = {}
     if method == "k-synthetic":
         bad = check_k_synthetic(original, synthetic_counts, k)
         if bad:
@@ -128,19 +139,25 @@ def make_synthetic_release(
                 purpose=purpose,
                 budget=Budget(epsilon=p["epsilon_spent"], delta=p["delta"], rho=p["rho_spent"]),
             )
-            guarantee["ledger_entry"] = asdict(entry)
+            steward_only["ledger_entry"] = asdict(entry)
     qi = quasi_identifiers or list(table.columns)
+    # Public: what the output shows and how it compares with the published counts, nothing counted on the input.
     report = {
+        "output": {"records": int(codes.shape[0]), "length": length, "seed": seed, "columns": list(table.columns)},
+        "guarantee": guarantee,
+        "synthetic_rows_vs_published": compare_aggregates(published, synthetic_counts),
+        "risk_synthetic": _risk(synthetic_table, qi, k, length),
+    }
+    # Stewards only: everything that reads the input.
+    steward = {
         "input": {"records": table.n, "columns": list(table.columns),
                   "outside_domain": dict(zip(table.columns, table.outside_domain, strict=True))},
-        "output": {"records": int(codes.shape[0]), "length": length, "seed": seed},
-        "guarantee": guarantee,
         "synthetic_rows": compare_aggregates(original, synthetic_counts),
         "reported_aggregates": compare_aggregates(original, published),
         "risk_input": _risk(table, qi, k, length),
-        "risk_synthetic": _risk(synthetic_table, qi, k, length),
+        **steward_only,
     }
-    return SyntheticRelease(synthetic_table.decode(), published, _jsonable(report))
+    return SyntheticRelease(synthetic_table.decode(), published, _jsonable(report), _jsonable(steward))
 
 
 def _risk(table: EncodedTable, qi: list[str], k: int, length: int) -> dict[str, Any] | None:
@@ -160,8 +177,10 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> str:
+def render_html(report: dict[str, Any], title: str = "ctdc privacy report", steward: bool = False) -> str:
     """A self-contained HTML page (inline CSS, no scripts, nothing fetched) showing `report`.
+
+    `steward` says the report is the steward part (computed on the input): the page says so in its first line.
 
     >>> "<table" in render_html({"guarantee": {"method": "dp"}})
     True
@@ -176,7 +195,9 @@ def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> s
         "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .6em;",
         "text-align:right}th{background:#eee}td:first-child,th:first-child{text-align:left}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        "<p>This report compares the output with the sensitive input: it is for data stewards, not for release.</p>",
+        "<p>This report compares the output with the sensitive input: it is for data stewards, not for release.</p>"
+        if steward else
+        "<p>Public report: parameters, guarantee, and the output measured against the published counts only.</p>",
     ]
 
     def cell(v: Any) -> str:
@@ -201,13 +222,15 @@ def render_html(report: dict[str, Any], title: str = "ctdc privacy report") -> s
     for section in ("input", "output", "guarantee"):
         if section in report:
             parts.append(f"<h2>{esc(section.capitalize())}</h2>{kv_table(report[section])}")
-    for section, label in (
-        ("synthetic_rows", "Synthetic rows"),
-        ("reported_aggregates", "Reported aggregates"),
+    for section, label, against in (
+        ("synthetic_rows_vs_published", "Synthetic rows", "published counts"),
+        ("synthetic_rows", "Synthetic rows", "input"),
+        ("reported_aggregates", "Reported aggregates", "input"),
     ):
         if section not in report:
             continue
-        parts.append(f"<h2>{label} vs input</h2><table><tr><th>length</th><th>input combinations</th>")
+        parts.append(f"<h2>{label} vs {against}</h2><table><tr><th>length</th><th>{against.split()[0]} "
+                     "combinations</th>")
         parts.append("<th>preserved</th><th>suppressed</th><th>fabricated</th><th>count bucket</th>")
         parts.append("<th>combinations</th><th>mean abs. error</th><th>mean rel. error</th></tr>")
         for length, m in report[section].items():

@@ -11,15 +11,23 @@ Layout of a release (issue 8):
         codebook.html        the standard's printable codebook (all dataset types) of that version
         standard.json        the whole standard of that version (`ctdc.standard.codebook.export("json")`)
         datapackage.json     Frictionless Tabular Data Package: the three CSV tables, schemas, sha256, sizes
-        report.json / .html  disclosure checks, record counts, privacy parameters, risk and utility (engine)
+        report.json / .html  the public report: parameters, the guarantee, the checks as the public may see them
+                             (`checks.public_checks`), the rows' number, risk and utility measured on the output
+                             (against the published counts) only
         summary.json         headline figures for the portal (threshold-protected counts of the microdata)
-        metadata.json        dataset, version, method, parameters, standard version, counts, previous version
+        metadata.json        dataset, version, method, parameters, standard version, rows, previous version
         CITATION.cff         how to cite the release; TERMS.md the terms of use
         CHANGES.md           what changed since the previous release
         CHECKSUMS.sha256     sha256 of every other file, `sha256sum -c` compatible
 
 A crash at any moment leaves either no folder or a complete one: readers never see a half-written release.
 Folders are never rewritten. Temporary folders are named `.tmp-<version>-*` and are never served or listed.
+
+Nothing in the folder is computed on the input (issue 13): not its record count, not its counts by contributor
+type, not the comparison of the output with its exact counts, not the counts of checks that read it. Those make
+the steward report (`BuiltRelease.steward_report`, rendered by `package.report_html(..., steward=True)`), which
+this module never writes into the folder: the caller stores it where only stewards can read it
+(`ctdc.web.releases.store.steward_report_store`).
 """
 from __future__ import annotations
 
@@ -42,7 +50,7 @@ from ctdc.errors import ReleaseError
 from ctdc.fixtures.xlsx import write_xlsx
 from ctdc.privacy.threshold import protected_counts
 from ctdc.release import package
-from ctdc.release.checks import CheckResult, check_release
+from ctdc.release.checks import CheckResult, check_release, public_checks
 from ctdc.release.ctdc_public import columns as public_columns
 from ctdc.release.ctdc_public import write_ctdc_public
 from ctdc.release.methods import MethodParams, as_text, get_method, multi_valued
@@ -80,6 +88,8 @@ class BuiltRelease:
     summary: dict
     metadata: dict
     checks: list[CheckResult] = field(default_factory=list)
+    # Everything computed on the input, for data stewards only: never written into the release folder.
+    steward_report: dict = field(default_factory=dict)
 
     @property
     def checks_passed(self) -> bool:
@@ -131,7 +141,7 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
     """Protect `frame` (approved records) with `method` and write release `version` of `dataset` under `root`.
 
     `previous` is the metadata of the previous release (for CHANGES.md); `inputs` adds facts about the input
-    (e.g. `records_by_contributor_type`) to the metadata and report. The disclosure checks run on the output and
+    (e.g. `records_by_contributor_type`) to the steward report. The disclosure checks run on the output and
     are returned, not raised: the caller decides whether a release may be published (`checks_passed`).
     """
     now = now or datetime.now(UTC)
@@ -166,11 +176,12 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
 
     # --- describe ------------------------------------------------------------------------------------------
     created = now.isoformat(timespec="seconds")
+    # Public: what was published and how. Nothing here is counted on the input (see the module docstring).
     metadata = {
         "dataset": dataset, "version": version, "method": method, "params": params.as_dict(method),
-        "standard_version": std.version, "input_records": frame.height, "records": micro.height,
+        "standard_version": std.version, "records": micro.height,
         "created": created, "notes": notes, "privacy_unit": ds.privacy_unit,
-        "previous_version": previous["version"] if previous else None, "inputs": inputs or {},
+        "previous_version": previous["version"] if previous else None,
         "checks_passed": not any(c.blocks for c in checks),
     }
     counts = protected_counts(micro, [c for c in DIMENSIONS if c in micro.columns], k=params.k, multi=MULTI)
@@ -178,12 +189,15 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
     title = f"ctdc {ds.label.lower()} dataset, release {version} ({method})"
     report = {
         "release": metadata,
+        "checks": public_checks(checks),
+        "records": {"rows in the release": micro.height},
+        "engine": result.report,
+    }
+    steward_report = {
+        "release": {key: metadata[key] for key in ("dataset", "version", "method", "params", "created")},
+        "input": {"records": frame.height, **(inputs or {})},
         "checks": [c.as_dict() for c in checks],
-        "records": {"input (approved, central repository)": frame.height, "output rows": micro.height,
-                    **{f"input from {k} contributors": v
-                       for k, v in (inputs or {}).get("records_by_contributor_type", {}).items()}},
-        # The engine's comparison with the input, minus the risk profile of the input itself (stewards only).
-        "engine": {k: v for k, v in result.report.items() if k != "risk_input"},
+        "engine": result.steward_report,
     }
 
     # --- write ---------------------------------------------------------------------------------------------
@@ -230,7 +244,12 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     progress(100, f"Release {dataset} {version} written")
-    return BuiltRelease(dataset, version, final, summary, metadata, checks)
+    return BuiltRelease(dataset, version, final, summary, metadata, checks, _jsonable(steward_report))
+
+
+def _jsonable(data: Any) -> Any:
+    """`data` as JSON would give it back (numbers, strings, lists, dicts): what the steward storage keeps."""
+    return json.loads(json.dumps(data, default=str))
 
 
 def remove_stale_temporaries(root: Path, dataset: str) -> list[str]:

@@ -5,9 +5,11 @@ NOTE: pure Python on polars; never import Django here (tests/test_core_is_pure.p
 A method takes the release table (the dataset's released columns, one row per record, values in the standard's
 vocabulary, multi-valued fields `;`-joined) and a `MethodParams`, and returns:
 
-    microdata    the protected rows, same columns as the input, every value as text
-    aggregates   the protected combination counts: `combination, length, count, protection`
-    report       risk and utility numbers from the privacy engine, JSON-ready
+    microdata        the protected rows, same columns as the input, every value as text
+    aggregates       the protected combination counts: `combination, length, count, protection`
+    report           public, JSON-ready: the guarantee, and risk and utility measured on the output alone
+    steward_report   JSON-ready, for data stewards only: everything computed on the input (its record count,
+                     what was dropped or suppressed from it, the comparison with its exact counts, its risk)
 
 The engine (`ctdc.privacy`) does the work; this module only adapts the release table to it:
 
@@ -99,6 +101,7 @@ class MethodResult:
     microdata: pl.DataFrame
     aggregates: pl.DataFrame
     report: dict[str, Any]
+    steward_report: dict[str, Any] = field(default_factory=dict)
 
 
 Method = Callable[[pl.DataFrame, MethodParams, Dataset], MethodResult]
@@ -217,13 +220,24 @@ def k_anonymity(frame: pl.DataFrame, params: MethodParams, ds: Dataset) -> Metho
     table = encode_table(flags)
     agg = protect_k_rounding(count_combinations(table, params.length, min_count=params.k), k=params.k,
                              resolution=params.resolution)
+    recoding = result.as_dict()
+    # What the rows themselves show (their number, the generalization levels) is public; what needs the input
+    # (records in and dropped, cells and codes suppressed, loss over them, the search) is for stewards.
+    shown = ("k", "quasi_identifiers", "levels", "records_retained")
     report = {
-        "guarantee": {"method": "k-anonymity", "privacy_unit": ds.privacy_unit, **result.as_dict()},
-        "risk_input": assess_risk(text, qi, k=params.k, length=min(params.length, len(qi))).as_dict(),
+        "guarantee": {"method": "k-anonymity", "privacy_unit": ds.privacy_unit,
+                      **{key: recoding[key] for key in shown},
+                      "rare_combinations": f"no combination of up to {params.length} released values is held by "
+                                           f"1 to {params.k - 1} rows (rarer values suppressed: '*')"},
         "risk_output": assess_risk(micro, qi, k=params.k, length=min(params.length, len(qi))).as_dict(),
         "output": {"records": micro.height},
     }
-    return MethodResult(micro, _aggregates_frame(agg), report)
+    steward = {
+        "recoding": {**{key: v for key, v in recoding.items() if key not in shown},
+                     "rare_values_suppressed": rare_cells},
+        "risk_input": assess_risk(text, qi, k=params.k, length=min(params.length, len(qi))).as_dict(),
+    }
+    return MethodResult(micro, _aggregates_frame(agg), report, steward)
 
 
 def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_method: str) -> MethodResult:
@@ -239,6 +253,7 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
     micro = from_flags(as_text(rel.synthetic), text.columns, ds)
     report = dict(rel.report)
     report["guarantee"] = {**report["guarantee"], "privacy_unit": ds.privacy_unit}
+    steward = dict(rel.steward_report)
     if engine_method == "k-synthetic":
         # A synthetic row can equal, on every column, a record that is unique in the input even though each of
         # its short combinations is common. Blanking that row's rarest cell keeps the k-synthetic guarantee (it
@@ -246,8 +261,8 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
         # below the published ones. Not done for dp-synthetic: a filter that reads the input is not
         # post-processing and would void the DP guarantee.
         micro, blanked = blank_unique_copies(text, micro)
-        report["guarantee"]["unique_record_copies_blanked"] = blanked
-    return MethodResult(micro, _aggregates_frame(rel.aggregates), report)
+        steward["unique_record_copies_blanked"] = blanked  # counted on the input
+    return MethodResult(micro, _aggregates_frame(rel.aggregates), report, steward)
 
 
 def blank_unique_copies(source: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:

@@ -130,25 +130,21 @@ def citation_text(*, dataset: str, version: str, method: str, created: str) -> s
 def changes(metadata: dict[str, Any], previous: dict[str, Any] | None) -> str:
     """CHANGES.md: what differs from the previous release of the same dataset.
 
-    >>> print(changes({"version": "2026.11.2", "method": "k-anonymity", "params": {"k": 11}, "input_records": 10,
-    ...   "records": 9, "standard_version": "0.1.0", "inputs": {}},
-    ...   {"version": "2026.11.1", "method": "k-anonymity", "params": {"k": 5}, "input_records": 8, "records": 8,
-    ...   "standard_version": "0.1.0", "inputs": {}}).splitlines()[2])
-    Compared with release 2026.11.1:
+    Only what the two releases publish is compared: never the number of records in the central repository or
+    by contributor type (exact facts about the input, for stewards only).
+
+    >>> text = changes({"version": "2026.11.2", "method": "k-anonymity", "params": {"k": 11}, "records": 9,
+    ...   "standard_version": "0.1.0"}, {"version": "2026.11.1", "method": "k-anonymity", "params": {"k": 5},
+    ...   "records": 8, "standard_version": "0.1.0"}).splitlines()
+    >>> text[2], text[4]
+    ('Compared with release 2026.11.1:', '- Rows in the release: 8 -> 9.')
     """
     lines = [f"# Changes in release {metadata['version']}", ""]
     if previous is None:
         lines.append("First release of this dataset.")
         return "\n".join(lines) + "\n"
     lines += [f"Compared with release {previous['version']}:", ""]
-    diff = metadata["input_records"] - previous["input_records"]
-    lines.append(f"- Approved records in the central repository: {previous['input_records']} -> "
-                 f"{metadata['input_records']} ({diff:+d}).")
-    lines.append(f"- Records in the release: {previous['records']} -> {metadata['records']}.")
-    prev_types = previous.get("inputs", {}).get("records_by_contributor_type", {})
-    for kind, n in sorted(metadata.get("inputs", {}).get("records_by_contributor_type", {}).items()):
-        if prev_types.get(kind) != n:
-            lines.append(f"- Records from {kind} contributors: {prev_types.get(kind, 0)} -> {n}.")
+    lines.append(f"- Rows in the release: {previous['records']} -> {metadata['records']}.")
     if metadata["method"] != previous["method"]:
         lines.append(f"- Method changed: {previous['method']} -> {metadata['method']}.")
     for key in sorted(set(metadata["params"]) | set(previous["params"])):
@@ -160,33 +156,42 @@ def changes(metadata: dict[str, Any], previous: dict[str, Any] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+NO_PUBLIC_CHECKS = ("The checks of a differentially private release read the input: they are advisory, logged for "
+                    "the data stewards, and never decide publication. The guarantee above does not depend on them.")
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, dict | list):
         return f"<code>{html.escape(json.dumps(v, default=str))}</code>"
     return html.escape(str(v))
 
 
-def report_html(report: dict[str, Any]) -> str:
-    """report.html: self-contained (inline CSS, no scripts, nothing fetched)."""
+def report_html(report: dict[str, Any], steward: bool = False) -> str:
+    """report.html (or, with `steward`, the steward report): self-contained (inline CSS, no scripts, nothing
+    fetched)."""
     esc = html.escape
     meta = report["release"]
+    kind = "steward report (computed on the input: never publish)" if steward else "release report"
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{esc(meta['dataset'])} {esc(meta['version'])}: release report</title>",
+             f"<title>{esc(meta['dataset'])} {esc(meta['version'])}: {kind}</title>",
              "<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"
              "margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}"
              "th{background:#eee}.fail{color:#a00;font-weight:bold}.pass{color:#070}code{font-size:12px}</style>",
              "</head><body>",
-             f"<h1>Release {esc(meta['version'])} of {esc(meta['dataset'])}</h1>",
-             f"<p>Method <strong>{esc(meta['method'])}</strong>, parameters {_cell(meta['params'])}, standard "
-             f"{esc(meta['standard_version'])}, previous release {esc(str(meta.get('previous_version') or 'none'))}."
-             "</p><h2>Disclosure checks on the output</h2><table><tr><th>check</th><th>result</th><th>blocking</th>"
-             "<th>detail</th></tr>"]
+             f"<h1>Release {esc(meta['version'])} of {esc(meta['dataset'])}: {esc(kind)}</h1>",
+             f"<p>Method <strong>{esc(meta['method'])}</strong>, parameters {_cell(meta['params'])}"
+             + (f", standard {esc(meta['standard_version'])}, previous release "
+                f"{esc(str(meta.get('previous_version') or 'none'))}" if "standard_version" in meta else "") + ".</p>",
+             "<h2>Disclosure checks on the output</h2>",
+             "" if report["checks"] else f"<p>{esc(NO_PUBLIC_CHECKS)}</p>",
+             "<table><tr><th>check</th><th>result</th><th>blocking</th><th>detail</th></tr>"]
     for c in report["checks"]:
         cls, word = ("pass", "passed") if c["passed"] else ("fail", "FAILED")
         parts.append(f"<tr><td>{esc(c['id'])}</td><td class='{cls}'>{word}</td><td>{'yes' if c['blocking'] else 'advisory'}"
                      f"</td><td>{esc(c['detail'])}</td></tr>")
-    parts.append("</table><h2>Records</h2><table>")
-    for k, v in report["records"].items():
+    records = report.get("records") or report.get("input") or {}
+    parts.append(f"</table><h2>{'Input' if steward else 'Records'}</h2><table>")
+    for k, v in records.items():
         parts.append(f"<tr><th>{esc(k)}</th><td>{_cell(v)}</td></tr>")
     parts.append("</table>")
     for section, body in report["engine"].items():

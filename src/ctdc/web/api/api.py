@@ -1,6 +1,8 @@
 """The public API (django-ninja, OpenAPI at /api/openapi.json, docs at /api/docs).
 
-It reads published releases only. Every error has one shape: `{"code", "message", "extra"}`.
+It reads published releases only. Every error has one shape: `{"code", "message", "extra"}`. It never answers
+with anything computed on the input (the record count a release was built from, counts by contributor type,
+check details counted on the input): those are in the steward report, for stewards only.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class ReleaseOut(Schema):
     method: str
     params: dict
     record_count: int
-    input_count: int
     size_bytes: int
     standard_version: str
     created_at: str
@@ -47,6 +48,7 @@ class ReleaseOut(Schema):
 
 
 class ReleaseDetailOut(ReleaseOut):
+    # The checks as the public may see them (`public_checks`); counts on the input are in the steward report.
     checks: list[dict]
     files: list[dict]
     previous_version: str

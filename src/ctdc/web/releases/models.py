@@ -17,7 +17,9 @@ class Release(models.Model):
     path = models.CharField(max_length=255, help_text="Folder of the release under the releases root.")
     summary = models.JSONField(default=dict)
     record_count = models.PositiveIntegerField(help_text="Rows in the released microdata.")
-    input_count = models.PositiveIntegerField(default=0, help_text="Approved records the release was built from.")
+    input_count = models.PositiveIntegerField(
+        default=0, help_text="Records the release was built from: an exact fact about the input, for stewards only "
+                             "(never in the API, the public pages or the release files).")
     standard_version = models.CharField(max_length=16)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -27,7 +29,9 @@ class Release(models.Model):
     withdrawn_reason = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     previous_version = models.CharField(max_length=16, blank=True)
-    checks = models.JSONField(default=list, help_text="Disclosure checks run on the output.")
+    checks = models.JSONField(default=list, help_text="Disclosure checks as the public may see them "
+                                                      "(ctdc.release.checks.public_checks); every count is in "
+                                                      "the steward report.")
     checks_passed = models.BooleanField(default=True)
     files = models.JSONField(default=list, help_text="[{name, bytes, sha256}] of the release folder.")
     size_bytes = models.BigIntegerField(default=0)

@@ -22,13 +22,15 @@ from django.utils import timezone
 from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, ReleaseError
 from ctdc.privacy.budget import DEFAULT_EPSILON, Budget
 from ctdc.release.build import build_release, next_version, remove_stale_temporaries
+from ctdc.release.checks import public_checks
 from ctdc.release.methods import METHODS, MethodParams
+from ctdc.release.package import report_html
 from ctdc.release.params import DP_METHODS, check_build_params
 from ctdc.web.audit.services import actor_name, audit_record
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.selectors import release_get, release_snapshot
-from ctdc.web.releases.store import release_json, release_problems, release_store
+from ctdc.web.releases.store import release_json, release_problems, release_store, steward_report_store
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +199,9 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
         release_path = str(built.path.relative_to(root))
         release_store(folder=built.path, release_path=release_path)
+        # Everything computed on the input goes to the steward storage, never into the release folder.
+        steward_report_store(release_path=release_path, report=built.steward_report,
+                             html=report_html(built.steward_report, steward=True))
         # The database row flips only after the folder is complete and in place (and copied to the storage).
         with transaction.atomic():
             release = Release.objects.create(
@@ -205,7 +210,7 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
                 record_count=built.metadata["records"], input_count=frame.height,
                 standard_version=built.metadata["standard_version"], notes=build.notes,
                 previous_version=prev_meta["version"] if prev_meta else "",
-                checks=[c.as_dict() for c in built.checks], checks_passed=built.checks_passed,
+                checks=public_checks(built.checks), checks_passed=built.checks_passed,
                 files=files, size_bytes=sum(f["bytes"] for f in files))
             build.release = release
             ReleaseBuild.objects.filter(pk=build.pk).update(release=release)

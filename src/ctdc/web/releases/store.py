@@ -18,6 +18,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 from ctdc.errors import ReleaseError
@@ -25,6 +26,10 @@ from ctdc.release.build import verify_release
 from ctdc.web.releases.models import Release
 
 ALIAS = "releases"
+# The steward part of every release report: a storage of its own, so no listing, copy or download of the release
+# storage can reach it (settings.STORAGES["steward-reports"]).
+STEWARD_ALIAS = "steward-reports"
+STEWARD_FILES = ("steward-report.json", "steward-report.html")
 
 
 def release_storage() -> Storage:
@@ -93,3 +98,40 @@ def release_problems(*, release: Release) -> list[str]:
             with storage.open(_key(release.path, name), "rb") as src, (folder / name).open("wb") as dst:
                 shutil.copyfileobj(src, dst)
         return verify_release(folder)
+
+
+def steward_report_store(*, release_path: str, report: dict, html: str) -> None:
+    """Save a release's steward report (JSON and HTML) under `release_path` in the steward storage.
+
+    Refuses to overwrite the report of a recorded release: it describes one build and never changes. A report
+    left by a build that never got its database row (it died after this step, or the releases folder was
+    restored without it) describes nothing published and is replaced.
+    """
+    storage = storages[STEWARD_ALIAS]
+    if Release.objects.filter(path=release_path).exists():
+        raise ReleaseError(f"Release {release_path} already has a steward report; it is never rewritten.",
+                           {"release": release_path})
+    contents = {"steward-report.json": json.dumps(report, indent=2, default=str) + "\n", "steward-report.html": html}
+    for name, text in contents.items():
+        key = _key(release_path, name)
+        if storage.exists(key):
+            storage.delete(key)
+        saved = storage.save(key, ContentFile(text.encode("utf-8"), name=name))
+        if saved != key:
+            storage.delete(saved)
+            raise ReleaseError(f"Steward storage stored {key} as {saved}.", {"key": key})
+
+
+def steward_report_read(*, release: Release, name: str = "steward-report.json") -> bytes | None:
+    """One file of a release's steward report, or None (e.g. a release built before steward reports existed).
+
+    Callers check that the user is a steward first (`ctdc.web.releases.views.steward_report`).
+    """
+    if name not in STEWARD_FILES:
+        return None
+    storage = storages[STEWARD_ALIAS]
+    key = _key(release.path, name)
+    if not storage.exists(key):
+        return None
+    with storage.open(key, "rb") as fh:
+        return fh.read()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("terms/", views.terms, name="data-terms"),
     path("steward/", views.steward, name="data-steward"),
     path("steward/action/", views.steward_action, name="data-steward-action"),
+    path("steward/<slug:dataset>/<str:version>/", views.steward_report, name="data-steward-report"),
     path("<slug:dataset>/<str:version>/", views.report, name="data-report"),
     path("<slug:dataset>/<str:version>/files/<str:name>", views.download, name="data-file"),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from ctdc.errors import CtdcError
 from ctdc.release.methods import METHODS
-from ctdc.release.package import TERMS, citation_text
+from ctdc.release.package import NO_PUBLIC_CHECKS, TERMS, citation_text
 from ctdc.web.accounts.models import Membership
 from ctdc.web.audit.models import AuditEvent
 from ctdc.web.releases.forms import BuildForm, CancelForm, PublishForm, WithdrawForm
@@ -32,7 +32,7 @@ from ctdc.web.releases.services import (
     release_publish,
     release_withdraw,
 )
-from ctdc.web.releases.store import release_file_open, release_json
+from ctdc.web.releases.store import release_file_open, release_json, steward_report_read
 
 TERMS_SESSION_KEY = "ctdc_terms_accepted"
 FILE_TITLES = {
@@ -71,17 +71,40 @@ def _show(value) -> str:
     return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
 
 
-def report(request, dataset: str, version: str):
-    r = get_object_or_404(Release.objects.exclude(status=Release.Status.DRAFT), dataset=dataset, version=version)
-    data = release_json(release=r, name="report.json") or {}
+def _report_context(r: Release, data: dict, records: dict, steward: bool) -> dict:
     engine = data.get("engine", {})
-    return render(request, "releases/report.html", {
+    return {
         "release": r, "report": data, "citation": _citation(r), "checks": data.get("checks", []),
-        "records": data.get("records", {}),
+        "records": records, "steward": steward, "no_public_checks": NO_PUBLIC_CHECKS,
         "engine": [(k.replace("_", " ").capitalize(),
                     {kk: _show(vv) for kk, vv in (v.items() if isinstance(v, dict) else [("value", v)])})
                    for k, v in engine.items()],
-    })
+    }
+
+
+def report(request, dataset: str, version: str):
+    """The public report: report.json of the release folder, which holds nothing computed on the input."""
+    r = get_object_or_404(Release.objects.exclude(status=Release.Status.DRAFT), dataset=dataset, version=version)
+    data = release_json(release=r, name="report.json") or {}
+    return render(request, "releases/report.html", _report_context(r, data, data.get("records", {}), False))
+
+
+@login_required
+def steward_report(request, dataset: str, version: str):
+    """The steward report of any release (drafts too): everything computed on the input. Stewards only."""
+    if not _is_steward(request.user):
+        raise PermissionDenied
+    r = get_object_or_404(Release, dataset=dataset, version=version)
+    raw = steward_report_read(release=r)
+    if raw is None:
+        raise Http404("This release has no steward report (it was built before steward reports existed).")
+    if request.GET.get("format") == "json":
+        return HttpResponse(raw, content_type="application/json; charset=utf-8",
+                            headers={"Cache-Control": "private, no-store"})
+    data = json.loads(raw)
+    response = render(request, "releases/report.html", _report_context(r, data, data.get("input", {}), True))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(request, dataset: str, version: str, name: str):

@@ -127,6 +127,10 @@ STORAGES = {
     # place; any other backend gets a copy of every finished release before its database row is written.
     "releases": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                  "OPTIONS": {"location": CTDC_RELEASES_DIR}},
+    # Steward reports of releases (everything computed on the input): outside the releases storage, never
+    # served publicly; read only by the steward views (ctdc.web.releases.store.steward_report_*).
+    "steward-reports": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": DATA_DIR / "steward-reports"}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
