@@ -32,7 +32,6 @@ from ctdc.web.portal.explore import (
 from ctdc.web.portal.figures import DIMENSIONS, YEAR
 from ctdc.web.portal.labels import dimension_label, value_label
 from ctdc.web.portal.selectors import PAGES, portal_release, release_key
-from ctdc.web.releases.store import release_json
 
 
 def cached_page(view):
@@ -104,10 +103,6 @@ def home(request):
     trend = chart(pr, q, YEAR, lang)
     by_type = chart(pr, q, "exploitation_types", lang)
     years = index.years()
-    meta = release_json(release=pr.release, name="metadata.json") or {}
-    contributors = [{"kind": kind.replace("_", " "), "shown": fmt(n) if n >= index.threshold else
-                     suppressed_text(index.threshold)}
-                    for kind, n in sorted((meta.get("inputs") or {}).get("records_by_contributor_type", {}).items())]
     figures = {
         "cases": fmt(index.total_count) if index.total_count >= index.threshold else suppressed_text(index.threshold),
         "nationalities": sum(1 for r in chart(pr, q, "citizenship", lang)["rows"] if r["count"] is not None),
@@ -116,7 +111,7 @@ def home(request):
     }
     return render(request, "portal/home.html", {
         "pr": pr, "release": pr.release, "figures": figures, "charts": [by_country, trend, by_type],
-        "contributors": contributors, "threshold": index.threshold, "fewer": suppressed_text(index.threshold),
+        "threshold": index.threshold, "fewer": suppressed_text(index.threshold),
         "query": "?",
     })
 
