@@ -2,6 +2,8 @@
 
 import pytest
 
+from ctdc.web.accounts.services import steward_ensure
+from ctdc.web.releases.models import Release
 from tests.web.browser import SHOTS, chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,8 +15,26 @@ def test_the_data_page_lists_releases_and_downloads_after_the_terms(live_server,
     run_cli("ingest", str(folder / "open-roads.csv"), "--org", "open-roads", "--approve")
     assert run_cli("release", "build", "--publish").exit_code == 0
     assert run_cli("release", "build", "--method", "k-synthetic", "--publish").exit_code == 0
+    steward_ensure(username="steward", password="pw-steward-1")
     with chromium_page() as page:
         _check_data(live_server, page)
+        _check_steward_report(live_server, page)
+
+
+def _check_steward_report(live_server, page):
+    """The public report has no input counts; a steward, logged in, reads them on the steward report."""
+    report = Release.objects.get(method="k-anonymity")
+    page.goto(live_server.url + f"/data/victims/{report.version}/")
+    assert "For data stewards only" not in page.content()
+    page.goto(live_server.url + f"/accounts/login/?next=/data/steward/victims/{report.version}/")
+    page.fill("#id_username", "steward")
+    page.fill("#id_password", "pw-steward-1")
+    with page.expect_navigation():
+        page.locator("form [type=submit]").first.click()
+    assert "For data stewards only" in page.content()
+    records = page.locator("table th", has_text="records").first
+    assert records.is_visible() and str(report.input_count) in page.content()
+    page.screenshot(path=str(SHOTS / "data-steward-report.png"), full_page=True)
 
 
 def _check_data(live_server, page):
