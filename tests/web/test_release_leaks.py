@@ -135,8 +135,9 @@ def test_no_public_byte_of_a_release_states_an_exact_input_fact(repository, clie
         leaks = {where: hits for where, text in _public_bytes(client, release).items()
                  if (hits := _hits(text, facts, frame.height))}
         assert leaks == {}, f"{method} release ({when}) states input facts: {leaks}"
-        release_withdraw(dataset="victims", version=release.version, reason="Test of what stays visible")
-        release.refresh_from_db()
+        if when == "published":
+            release_withdraw(dataset="victims", version=release.version, reason="Test of what stays visible")
+            release.refresh_from_db()
     # The steward report holds them, and only a steward may read it.
     url = f"/data/steward/victims/{release.version}/"
     assert client.get(url).status_code in (302, 403)
