@@ -64,3 +64,40 @@ def test_the_synthetic_flavour_with_alpha3_countries_and_padded_bands():
     assert result.ignored_columns == []
     assert _rows(result, "means_of_control", "means_of_control_groups")[1] == (
         "withholds_documents", "debt_or_earnings;withhold_documents")
+
+
+def _public_file_with_blanks(path, rows=400):
+    """A public-layout file (notice cell, `;`, CRLF) written by the release exporter, with blanks where a
+    k-anonymized file suppresses values: every 7th year, every 5th age band (and its majority statuses), every
+    3rd gender."""
+    from ctdc.fixtures.population import simulate_cases
+    from ctdc.release.ctdc_public import write_ctdc_public
+
+    frame = simulate_cases(rows, seed=7).with_row_index("i").with_columns(
+        pl.when(pl.col("i") % 7 == 0).then(None).otherwise(pl.col("registration_year")).alias("registration_year"),
+        *[pl.when(pl.col("i") % 5 == 0).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("age_band", "majority_status", "majority_status_at_exploitation")],
+        pl.when(pl.col("i") % 3 == 0).then(None).otherwise(pl.col("gender")).alias("gender"),
+    )
+    write_ctdc_public(frame.drop("i"), path)
+    return frame
+
+
+def test_blank_years_ages_and_genders_of_a_public_file_are_accepted_and_counted(tmp_path):
+    frame = _public_file_with_blanks(tmp_path / "public.csv")
+    result = ingest_file(tmp_path / "public.csv", SPEC, identity_key=b"k")
+    s = result.report.stats
+    # The layout has no record id: rows are known by their number, so no row is a duplicate; every row goes in.
+    assert (s["rows_read"], s["accepted"], s["quarantined"], s["duplicates"], s["errors"]) == (400, 400, 0, 0, 0)
+    assert result.records.height == 400 and "missing-required" not in s["errors_by_rule"]
+    blanks = s["blanks_by_column"]
+    assert blanks["yearOfRegistration"] == frame["registration_year"].null_count() == 58
+    assert blanks["ageBroad"] == frame["age_band"].null_count() == 80
+    # The layout writes trans/non-conforming as an empty gender too: the blanks count what the file holds.
+    assert blanks["gender"] == frame.filter(~pl.col("gender").is_in(["female", "male"]).fill_null(False)).height
+    assert blanks["gender"] >= 134
+    # The records went in with those fields missing, not dropped and not invented.
+    records = result.records.sort("source_row")
+    assert records["registration_year"].null_count() == 58
+    assert records["registration_year"].to_list() == frame["registration_year"].to_list()
+    assert records["age_band"].null_count() == 80 and records["gender"].null_count() == blanks["gender"]

@@ -53,6 +53,8 @@ class IngestResult:
 
 
 _SRC = "src:"
+# Fields the pipeline derives from another when the file does not give them: a blank is the source's blank.
+_DERIVED_FROM = {"registration_year": "registration_date", "age": "birth_date"}
 
 
 def _resolve(frame: pl.DataFrame | list[str], wanted: str, prefix: str = _SRC) -> str | None:
@@ -320,6 +322,10 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
              "reason": "missing-required-column"},
         )
 
+    # Empty cells of every mapped column, in file order: a blank is a missing value, and the report says how many.
+    blank_counts = frame.select(pl.col(c).null_count() for c in frame.columns if c in used).row(0, named=True) \
+        if used else {}
+    blanks = {c.removeprefix(_SRC): n for c, n in blank_counts.items()}
     frame = frame.with_columns(read.row_numbers())
     frame = frame.with_columns(
         # A row without a record id (an empty cell, or no record-id column) is known by its row number.
@@ -378,10 +384,16 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     reg_field = dataset.field("registration_year")
     year_col = (by_field.get("registration_year") or by_field["registration_date"])[0][0]
     b.frame = typed
-    # Missing only when no other problem already explains the empty year (a bad date, say).
-    explained = [pl.col(n) for n, _c, fld, *_rest in b.flags if fld in ("registration_year", "registration_date")]
-    b.flag(pl.col("registration_year").is_null() & ~pl.any_horizontal(explained or [pl.lit(False)]),
-           year_col, "registration_year", "missing-required", year_col, "")
+    # What is required is the standard's decision (`required: true`), per dataset: a blank in any other field is
+    # a missing value (a k-anonymized file suppresses years, ages, genders) and the record goes in. A required
+    # field is missing only when no other problem already explains the blank (a bad date, say).
+    for f in dataset.fields:
+        sources = by_field.get(f.name) or by_field.get(_DERIVED_FROM.get(f.name, ""))
+        if not f.required or sources is None or f.name not in typed.columns:
+            continue
+        explained = [pl.col(n) for n, _c, fld, *_rest in b.flags if fld in (f.name, _DERIVED_FROM.get(f.name))]
+        b.flag(pl.col(f.name).is_null() & ~pl.any_horizontal(explained or [pl.lit(False)]),
+               sources[0][0], f.name, "missing-required", sources[0][0], "")
     out_of_range = (pl.col("registration_year") < reg_field.min) | (pl.col("registration_year") > reg_field.max)
     b.flag(out_of_range, year_col, "registration_year", "out-of-range", year_col, f"{reg_field.min} to {reg_field.max}")
     typed = b.frame
@@ -457,6 +469,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     )
     assert rows_read == records.height + quarantine.height + dups.height, "intake invariant broken"
     report.stats["flag_encodings"] = flag_stats
+    report.stats["blanks_by_column"] = blanks
     info = {"format": read.format, "encoding": read.encoding, "delimiter": read.delimiter, "sheet": read.sheet,
             "record_id_column": rid_name, "mapping": spec.name, "mapping_version": spec.version_hash}
     return IngestResult(records, quarantine, report, info, ignored)

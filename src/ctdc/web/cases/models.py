@@ -27,7 +27,7 @@ class Victim(models.Model):
     identity_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    registration_year = models.PositiveSmallIntegerField()
+    registration_year = models.PositiveSmallIntegerField(null=True, blank=True)
     data_source = models.CharField(max_length=32, null=True, blank=True)
     gender = models.CharField(max_length=32, null=True, blank=True)
     age = models.PositiveSmallIntegerField(null=True, blank=True)

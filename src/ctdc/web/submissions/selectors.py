@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from ctdc.errors import MappingError
@@ -145,6 +145,7 @@ def duplicate_flag_list(*, status: str = "") -> QuerySet[DuplicateFlag]:
 
 
 # Always filled by the pipeline or the repository: their completeness says nothing about the contributor's data.
+# registration_year is the table's other axis: records without one (standard 0.3.0) are its own row, "no year".
 _QUALITY_SKIP = {"registration_year", "data_source", "victim_id"}
 
 
@@ -161,7 +162,8 @@ def quality_for(*, organisation: Organisation) -> dict[str, Any]:
     fields = [f for f in load_standard().dataset("victims").stored_fields if f.name not in _QUALITY_SKIP]
     aggregates = {f.name: _filled(f.name) for f in fields}
     rows = list(Victim.objects.filter(organisation=organisation).values("registration_year")
-                .annotate(records=Count("pk"), **aggregates).order_by("registration_year"))
+                .annotate(records=Count("pk"), **aggregates)
+                .order_by(F("registration_year").asc(nulls_last=True)))
     years = [{"year": r["registration_year"], "records": r["records"],
               "cells": [round(100 * r[f.name] / r["records"]) for f in fields]} for r in rows]
     totals = Victim.objects.filter(organisation=organisation).aggregate(records=Count("pk"), **aggregates)
@@ -175,6 +177,9 @@ def quality_for(*, organisation: Organisation) -> dict[str, Any]:
         s["quarantined_percent"] = round(100 * s["quarantined"] / s["rows_read"], 1)
     by_field = [{"name": f.name, "label": f.label, "overall": overall[i],
                  "cells": [(y["year"], y["cells"][i]) for y in years]} for i, f in enumerate(fields)]
+    known = [y["year"] for y in years if y["year"] is not None]
     return {"fields": [f.label for f in fields], "field_names": [f.name for f in fields], "years": years,
+            "first_year": known[0] if known else None, "last_year": known[-1] if known else None,
+            "without_year": sum(y["records"] for y in years if y["year"] is None),
             "by_field": by_field,
             "overall": overall, "records": totals["records"], "problems": problems, "submissions": submissions}

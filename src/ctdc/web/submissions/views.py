@@ -230,7 +230,8 @@ def submission_report_json(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     rows = list(sel.report_problems(submission=submission).values(*_CSV_COLUMNS))
     stats = {k: submission.stats.get(k) for k in ("rows_read", "accepted", "quarantined", "duplicates", "errors",
-                                                  "warnings", "errors_by_rule", "problems_by_field")}
+                                                  "warnings", "errors_by_rule", "problems_by_field",
+                                                  "blanks_by_column")}
     report = ValidationReport(valid=submission.quarantined == 0 and submission.status != Submission.Status.FAILED,
                               stats=stats, problems=problems_frame(rows))
     body = {"submission": submission.pk, "organisation": submission.organisation.slug, "file": submission.filename,
