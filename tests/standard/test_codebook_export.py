@@ -85,10 +85,10 @@ def test_the_data_package_validates_with_frictionless(tmp_path):
     assert len(report.tasks) == len(load_standard().datasets)
 
 
-def _victims_rows(tmp_path, row):
+def _victims_rows(tmp_path, row, dataset="victims"):
     descriptor = export("datapackage", tmp_path / "dp")
-    names = load_standard().dataset("victims").field_names
-    with open(tmp_path / "dp" / "victims.csv", "a", encoding="utf-8", newline="") as fh:
+    names = load_standard().dataset(dataset).field_names
+    with open(tmp_path / "dp" / f"{dataset}.csv", "a", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerow([row.get(n, "") for n in names])
     return validate(str(descriptor))
 
@@ -105,11 +105,14 @@ def test_unknown_codes_and_missing_required_values_fail_the_table_schema(tmp_pat
     report = _victims_rows(tmp_path, row)
     assert not report.valid
     errors = sorted((e[0], e[1]) for e in report.flatten(["fieldName", "type"]))
+    # No registration year is fine (standard 0.3.0: no victims field is required); the unknown codes are not.
     assert errors == [
         ("exploitation_types", "constraint-error"),
         ("gender", "constraint-error"),
-        ("registration_year", "constraint-error"),
     ]
+    fee = _victims_rows(tmp_path / "fees", {"fee_id": "f1", "victim_id": "v1", "currency": "USD"},
+                        dataset="recruitment_fees")
+    assert ("amount", "constraint-error") in [(e[0], e[1]) for e in fee.flatten(["fieldName", "type"])]
 
 
 def test_an_unknown_format_is_a_codebook_error(tmp_path):
