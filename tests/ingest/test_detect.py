@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from ctdc.errors import IngestError, MappingError, MappingNeeded, NotATable
-from ctdc.ingest.detect import detect_mapping, detect_preset
+from ctdc.ingest.detect import Detection, detect_mapping, detect_preset
 from ctdc.ingest.mapping import load_preset
 from ctdc.ingest.pipeline import ingest_file
 from ctdc.ingest.readers import read_table
@@ -31,16 +31,27 @@ def test_the_simple_ngo_file_of_issue_19_is_not_silently_read_with_the_public_ct
     assert "--suggest-mapping" in info.value.message  # the core speaks to the command line
 
 
-def test_a_preset_that_reads_too_few_of_the_columns_is_not_trusted(tmp_path):
-    # Three columns the preset knows, five it does not and the suggester cannot place either.
+def test_columns_nothing_in_the_standard_resembles_do_not_make_detection_unsure(tmp_path):
+    # Three columns the preset reads, five that neither the preset nor the suggester can place: no mapping could
+    # read them, so they take nothing away from the preset's coverage.
     wide = tmp_path / "wide.csv"
     wide.write_text("gender,citizenship,yearOfRegistration,colour,size,mood,shoe,hat\n"
                     "Female,NG,2021,red,3,calm,41,none\n")
     found = detect_mapping(wide)
-    assert found.missed == [] and found.coverage == pytest.approx(3 / 8) and not found.confident
-    with pytest.raises(MappingNeeded) as info:
-        detect_preset(wide)
-    assert info.value.extra["matched"] == 3 and info.value.extra["columns"] == 8
+    assert found.missed == [] and found.coverage == 1.0 and found.confident
+    assert detect_preset(wide).name == "ctdc-public"
+
+
+def test_a_preset_reading_under_half_of_the_columns_that_hold_standard_fields_is_not_trusted():
+    found = detect_mapping(NGO)
+    # The preset reads a and b; the suggester places c and d on fields the preset already fills from a and b (so
+    # nothing is "missed"), and e is a phone number, dropped anyway.
+    thin = Detection(spec=found.spec, columns=["a", "b", "c", "d", "e"], matched=["a", "b"], missed=[],
+                     dropped=["e"], placed=["a", "b", "c", "d"])
+    assert thin.coverage == pytest.approx(2 / 4) and thin.confident
+    thinner = Detection(spec=found.spec, columns=["a", "b", "c", "d", "e"], matched=["a"], missed=[],
+                        dropped=["e"], placed=["a", "b", "c", "d"])
+    assert thinner.coverage == pytest.approx(1 / 4) and not thinner.confident
 
 
 def test_files_the_presets_were_made_for_are_still_detected_with_confidence(simulated):

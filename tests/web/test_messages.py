@@ -16,7 +16,7 @@ CASES = [
     MappingNeeded("cli words --mapping", {"file": "a.csv", "preset": "ctdc-public",
                                           "missed": [{"column": "age", "field": "age"}]}),
     MappingNeeded("cli words --preset", {"file": "a.csv", "preset": "htcds", "missed": [], "matched": 3,
-                                         "columns": 9}),
+                                         "columns": 9, "coverage": 0.33}),
     MappingError("cli words --mapping FILE --preset", {"file": "a.csv", "reason": "no-preset-matches"}),
     NotATable("x", {"file": "a.pdf", "looks_like": "a PDF document"}),
     *[IngestError(f"cli words {reason} --mapping", {"file": "a.csv", "reason": reason, "delimiter": ";",

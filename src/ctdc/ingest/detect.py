@@ -19,8 +19,10 @@ from ctdc.ingest.countries import normalise_key
 from ctdc.ingest.mapping import MappingSpec, load_preset, preset_names
 from ctdc.ingest.readers import read_header, refuse_if_not_a_table
 
-# Below this share of the file's columns (those not dropped anyway: contact details, narratives) read by the
-# preset, the match is too thin to trust without a person looking at it.
+# Below this share of the file's columns that hold something the standard knows (the preset reads them, or the
+# suggester places them; contact details and narratives apart, dropped anyway) read by the preset, the match is too
+# thin to trust without a person looking at it. Columns nothing in the standard resembles do not count: no mapping
+# could read them (the real HTCDS template has 18 such columns beside the 21 its preset reads).
 MIN_COVERAGE = 0.5
 # Fields whose columns are always dropped at the door: a preset ignoring them loses nothing.
 _DROPPED_ANYWAY = {"phone", "email", "address", "narrative"}
@@ -33,12 +35,13 @@ class Detection:
     matched: list[str]                 # those the preset reads
     missed: list[tuple[str, str]]      # (column, field): ignored by the preset, but look like a standard field
     dropped: list[str]                 # columns that look like contact details or narratives (dropped anyway)
+    placed: list[str] = ()             # columns the suggester places on a field (dropped ones apart)
 
     @property
     def coverage(self) -> float:
-        """Share of the file's columns (apart from those dropped anyway) that the preset reads."""
-        relevant = [c for c in self.columns if c not in self.dropped]
-        read = [c for c in self.matched if c not in self.dropped]
+        """Share of the file's columns holding something the standard knows that the preset reads."""
+        read = {c for c in self.matched if c not in self.dropped}
+        relevant = read | set(self.placed)
         return len(read) / len(relevant) if relevant else 1.0
 
     @property
@@ -90,13 +93,16 @@ def detect_mapping(path: Path, min_matches: int = 3) -> Detection:
                if any(normalise_key(c) in read for c in [*g.columns, *([g.text] if g.text else [])])}
     if any(normalise_key(r) in read for r in spec.record_id):
         filled.add("record_id")
-    missed, dropped = [], []
+    missed, dropped, placed = [], [], []
     for s in suggestions:
         if s.field in _DROPPED_ANYWAY:
             dropped.append(s.column)
-        elif s.field and normalise_key(s.column) not in read and s.field not in filled:
-            missed.append((s.column, s.field))
-    return Detection(spec=spec, columns=header, matched=matched, missed=missed, dropped=dropped)
+            continue
+        if s.field:
+            placed.append(s.column)
+            if normalise_key(s.column) not in read and s.field not in filled:
+                missed.append((s.column, s.field))
+    return Detection(spec=spec, columns=header, matched=matched, missed=missed, dropped=dropped, placed=placed)
 
 
 def detect_preset(path: Path, min_matches: int = 3) -> MappingSpec:
@@ -111,7 +117,7 @@ def detect_preset(path: Path, min_matches: int = 3) -> MappingSpec:
         missed = ", ".join(f"'{c}' ({f})" for c, f in found.missed)
         why = (f"preset {found.spec.name} would ignore columns that look like fields of the standard: {missed}"
                if found.missed else
-               f"preset {found.spec.name} reads only {len(found.matched)} of its {len(found.columns)} columns")
+               f"preset {found.spec.name} reads only {found.coverage:.0%} of its columns that hold standard fields")
         raise MappingNeeded(
             f"{name}: {why}. Check a suggested mapping (ctdc ingest {name} --suggest-mapping > mapping.yml), "
             f"then ingest with --mapping mapping.yml; or use the preset anyway with --preset {found.spec.name}.",

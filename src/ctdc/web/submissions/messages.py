@@ -39,8 +39,8 @@ def for_people(exc: CtdcError, *, filename: str = "") -> str:
             what = (f"Some columns of {file} look like fields of the standard, but the closest ready-made mapping, "
                     f"“{x.get('preset')}”, would leave them out: {listed}.")
         else:
-            what = (f"The closest ready-made mapping, “{x.get('preset')}”, reads only {x.get('matched')} of the "
-                    f"{x.get('columns')} columns of {file}: most of its data would be left out.")
+            what = (f"The closest ready-made mapping, “{x.get('preset')}”, reads only {x.get('coverage', 0):.0%} of "
+                    f"the columns of {file} that hold fields of the standard: the rest would be left out.")
         return f"{what} Check the mapping suggested from your file's columns and values, save it, {_AGAIN}."
     if reason == "no-preset-matches":
         return (f"The columns of {file} match none of the ready-made mappings. Have a mapping suggested from its "
