@@ -8,6 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 DEMO_CASES ?= 20000
 DEMO_DIR := var/simulated
 DEMO_ORGS := lakeside-helpline harbour-light open-roads
+DEMO_PORT ?= 8000
 export CTDC_DATA_DIR ?= $(CURDIR)/var
 
 
@@ -90,12 +91,12 @@ demo-data: install
 
 demo: demo-data
 	@echo ""
-	@echo "Sign in at http://127.0.0.1:8000/accounts/login/  (demo accounts; the passwords are kept in var/demo-*-password.txt)"
+	@echo "Sign in at http://127.0.0.1:$(DEMO_PORT)/accounts/login/  (demo accounts; the passwords are kept in var/demo-*-password.txt)"
 	@printf "  %-20s %-20s %s\n" "user" "password" "what for"
 	@printf "  %-20s %-20s %s\n" steward "$$(cat var/demo-steward-password.txt)" "data steward: every organisation, invitations, releases, /admin/"
 	@for o in $(DEMO_ORGS); do printf "  %-20s %-20s %s\n" $$o "$$(cat var/demo-$$o-password.txt)" "contributor for $$o"; done
 	@echo ""
-	$(BIN)/ctdc serve --host 127.0.0.1 --port 8000
+	$(BIN)/ctdc serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
