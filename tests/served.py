@@ -1,8 +1,9 @@
-"""A real `ctdc serve` in a subprocess, on its own data folder and SQLite database, as `make demo` runs it.
+"""A real `ctdc serve` in a subprocess, on its own data folder and database, as `make demo` runs it.
 
-The server is a separate program, so it cannot share pytest-django's test database: it gets a fresh folder under
-tmp_path (SQLite in both the SQLite and the PostgreSQL run of the suite). Nothing here starts a worker: the one
-`ctdc serve` starts is the only one.
+The server is a separate program, so it cannot share pytest-django's test database (a transaction the test never
+commits). It gets a fresh folder under tmp_path and a database of its own of the suite's engine: SQLite in that
+folder, or, in the PostgreSQL run, a database named after the suite's with `_served` appended, created and dropped
+here. Nothing here starts a worker: the one `ctdc serve` starts is the only one.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.cli.processes import started, wait_for
 
@@ -30,16 +33,60 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class Site:
+    """A server's data folder and database (`database_url` None: SQLite in the folder)."""
+
+    data_dir: Path
+    database_url: str | None
+
+    def query(self, sql: str) -> list[tuple]:
+        if self.database_url is None:
+            with sqlite3.connect(self.data_dir / "ctdc.sqlite3") as db:
+                return db.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.database_url) as db:
+            return db.execute(sql).fetchall()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def site(data_dir: Path):
+    """A fresh data folder and database for a server, of the engine the suite runs on (see the module docstring)."""
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if not suite_url.startswith("postgres"):
+        yield Site(data_dir, None)
+        return
+    import psycopg
+
+    name = urlsplit(suite_url).path.lstrip("/") + "_served"
+    with psycopg.connect(_with_database(suite_url, "postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield Site(data_dir, _with_database(suite_url, name))
+    finally:
+        with psycopg.connect(_with_database(suite_url, "postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(where: Site) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(CTDC_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="ctdc.web.config.settings.base",
+    env.update(CTDC_DATA_DIR=str(where.data_dir), DJANGO_SETTINGS_MODULE="ctdc.web.config.settings.base",
                CTDC_ALLOWED_HOSTS="127.0.0.1,localhost", DEBUG="false")
+    if where.database_url:
+        env["DATABASE_URL"] = where.database_url
     return env
 
 
-def ctdc(data_dir: Path, *args: str) -> str:
-    """Run the real `ctdc` command against the server's data folder; returns its output."""
-    result = subprocess.run([str(BIN / "ctdc"), *args], env=server_env(data_dir), capture_output=True, text=True,
+def ctdc(where: Site, *args: str) -> str:
+    """Run the real `ctdc` command against the server's data folder and database; returns its output."""
+    result = subprocess.run([str(BIN / "ctdc"), *args], env=server_env(where), capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -50,18 +97,18 @@ class Server:
     proc: subprocess.Popen
     url: str
     log: Path
-    data_dir: Path
+    site: Site
 
 
 @contextmanager
-def serving(data_dir: Path, log: Path):
+def serving(where: Site, log: Path):
     """`ctdc serve` on a free port until the block ends (then SIGTERM, and SIGKILL if it outlives a minute)."""
     port = free_port()
     with log.open("w") as out:
         proc = subprocess.Popen([str(BIN / "ctdc"), "serve", "--port", str(port), "--workers", "1"],
-                                env=server_env(data_dir), stdout=out, stderr=subprocess.STDOUT,
+                                env=server_env(where), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    server = Server(proc=proc, url=f"http://127.0.0.1:{port}", log=log, data_dir=data_dir)
+    server = Server(proc=proc, url=f"http://127.0.0.1:{port}", log=log, site=where)
     try:
         wait_for(lambda: proc.poll() is not None or ("Listening at" in log.read_text()
                                                      and started(log, "task worker")), "ctdc serve to start")
@@ -106,9 +153,9 @@ for args in json.loads(sys.argv[1]):
 """
 
 
-def ctdc_many(data_dir: Path, *commands: list[str]) -> str:
+def ctdc_many(where: Site, *commands: list[str]) -> str:
     """Several `ctdc` commands in one process (Python and Django start once); returns their output."""
     result = subprocess.run([sys.executable, "-c", _MANY, json.dumps([list(c) for c in commands])],
-                            env=server_env(data_dir), capture_output=True, text=True, timeout=900)
+                            env=server_env(where), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 
 import psutil
 import pytest
@@ -16,15 +15,14 @@ from playwright.sync_api import sync_playwright
 
 from tests.cli.processes import running, started, wait_for
 from tests.conftest import DATA
-from tests.served import ctdc, serving, sign_in, upload
+from tests.served import ctdc_many, serving, sign_in, site, upload
 
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.browser  # Playwright's HTTP client (no browser window)
 
 
-def _heartbeats(data_dir) -> list[tuple[int, str | None]]:
-    with sqlite3.connect(data_dir / "ctdc.sqlite3") as db:
-        return db.execute("select pid, stopped_at from worker_workerheartbeat order by id").fetchall()
+def _heartbeats(where) -> list[tuple]:
+    return where.query("select pid, stopped_at from worker_workerheartbeat order by id")
 
 
 def _processed(request, url: str, submission: int) -> dict:
@@ -33,11 +31,14 @@ def _processed(request, url: str, submission: int) -> dict:
 
 
 def test_serve_runs_queued_uploads_restarts_a_killed_worker_and_stops_cleanly(tmp_path):
-    data = tmp_path / "var"
-    ctdc(data, "init")
-    ctdc(data, "org", "create", "lakeside-helpline", "--name", "Lakeside Helpline (fictional)")
+    with site(tmp_path / "var") as data:
+        _serve_story(tmp_path, data)
+
+
+def _serve_story(tmp_path, data):
     (tmp_path / "pw").write_text(PASSWORD)
-    ctdc(data, "user", "contributor", "lakeside", "--org", "lakeside-helpline", "--password-file", str(tmp_path / "pw"))
+    ctdc_many(data, ["init"], ["org", "create", "lakeside-helpline", "--name", "Lakeside Helpline (fictional)"],
+              ["user", "contributor", "lakeside", "--org", "lakeside-helpline", "--password-file", str(tmp_path / "pw")])
     second_file = tmp_path / "second.csv"
     second_file.write_text("\n".join((DATA / "ctdc-public-synthetic.csv").read_text().splitlines()[:-1]) + "\n")
 

@@ -15,14 +15,13 @@ import csv
 import random
 import re
 import shutil
-import sqlite3
 
 import pytest
 from faker import Faker
 from playwright.sync_api import sync_playwright
 
 from tests.cli.processes import wait_for
-from tests.served import ctdc_many, serving
+from tests.served import ctdc_many, serving, site
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 
 pytestmark = pytest.mark.browser
@@ -49,7 +48,7 @@ def _ngo_csv(path) -> list[str]:
 
 def _demo_setup(data, sim) -> str:
     """What `make demo-data` does, smaller (no release: the story builds the first one). Returns the password."""
-    password_file = data / "demo-steward-password.txt"
+    password_file = data.data_dir / "demo-steward-password.txt"
     ctdc_many(data, ["init"],
               ["org", "create", "lakeside-helpline", "--name", "Lakeside Helpline (fictional)", "--kind", "hotline"],
               ["org", "create", "harbour-light", "--name", "Harbour Light Shelter Network (fictional)"],
@@ -61,8 +60,7 @@ def _demo_setup(data, sim) -> str:
                "--mapping", str(sim / "lakeside-helpline.mapping.yml"), "--approve"],
               ["ingest", str(sim / "harbour-light.xlsx"), "--org", "harbour-light", "--preset", "htcds", "--approve"],
               ["ingest", str(sim / "open-roads.csv"), "--org", "open-roads", "--preset", "kobo-htcds", "--approve"])
-    with sqlite3.connect(data / "ctdc.sqlite3") as db:
-        assert db.execute("select count(*) from submissions_duplicateflag where status = 'open'").fetchone()[0] > 0
+    assert data.query("select count(*) from submissions_duplicateflag where status = 'open'")[0][0] > 0
     return password_file.read_text().strip()
 
 
@@ -81,9 +79,14 @@ def _sign_in(page, url: str, username: str, password: str) -> None:
 
 
 def test_the_whole_story_from_invitation_to_published_release(tmp_path):
+    with site(tmp_path / "var") as data:
+        _story(tmp_path, data)
+
+
+def _story(tmp_path, data):
     shutil.rmtree(STORY_SHOTS, ignore_errors=True)
     STORY_SHOTS.mkdir(parents=True)
-    data, ngo_file = tmp_path / "var", tmp_path / "riverside-cases.csv"
+    ngo_file = tmp_path / "riverside-cases.csv"
     steward_password = _demo_setup(data, tmp_path / "simulated")
     names = _ngo_csv(ngo_file)
 
