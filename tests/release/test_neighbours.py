@@ -112,15 +112,17 @@ def test_the_release_domain_holds_every_code_of_the_standard_whatever_the_data()
 
 def _public_structure(path: Path) -> dict:
     """What a reader of the release folder sees that carries no noise: file names, codebook, table schemas,
-    parameters, aggregates.csv's header and its record-count row's protection text. Each row's stated sd is
-    checked against the sigma the folder's report gives for its length or column, when the report gives it."""
+    parameters, aggregates.csv's header and its record-count row's protection text, and the public part of the
+    protection record (domain, candidates, delta; `public_protection`) when the folder's report holds it. Each
+    row's stated sd is checked against the sigma the report gives for its length or column."""
     package = json.loads((path / "datapackage.json").read_text())
     meta = json.loads((path / "metadata.json").read_text())
     aggregates = pl.read_csv(path / "aggregates.csv", infer_schema=False).with_columns(pl.col("length").cast(int))
     guarantee = _find(json.loads((path / "report.json").read_text()), "sigma_by_length")
-    if guarantee is not None:
+    if guarantee is not None:  # the protection record, wherever the public report holds it
         row_sds(aggregates, guarantee)
     return {
+        "guarantee": public_protection(guarantee, WIDTH) if guarantee is not None else None,
         "files": sorted(p.name for p in path.iterdir()),
         "codebook": (path / "codebook.json").read_text(),
         "schemas": [(r["name"], r.get("schema")) for r in package["resources"]],
