@@ -40,7 +40,7 @@ def _load(path: str):
     return pl.read_parquet(path)
 
 
-def step_aggregates(path: str, out: str, length: int) -> dict:
+def step_aggregates(path: str, out: str, length: int, params: dict) -> dict:
     from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
     from ctdc.privacy.table import encode_table
 
@@ -53,19 +53,23 @@ def step_aggregates(path: str, out: str, length: int) -> dict:
     return {"wall_s": wall, "combinations": counts.n_combinations(), "published": published.n_combinations()}
 
 
-def step_dp_synthesis(path: str, out: str, length: int) -> dict:
+def _encode_public(df, params: dict):
+    """Our tools encode with the public domain when the dataset has one (values outside it become blank)."""
+    from ctdc.privacy.table import encode_table
+
+    return encode_table(df, categories=params.get("categories"))
+
+
+def step_sds_synthesis(path: str, out: str, length: int, params: dict) -> dict:
+    """The previous DP synthesizer: SDS-style noisy combination counts, then the chain sampler."""
     from ctdc.privacy.budget import Budget
     from ctdc.privacy.dp import DPSettings, make_dp_aggregates
     from ctdc.privacy.synthesis import synthesize
-    from ctdc.privacy.table import encode_table
 
     df = _load(path)
     t0 = time.perf_counter()
-    table = encode_table(df)
-    # The peers (pac-synth, MST) run at delta = 1/(n ln n) of the simulated table; ours runs at the same delta so
-    # the comparison is like for like. Releases derive delta from a public bound instead (ctdc.privacy.budget).
-    budget = Budget.dp(EPSILON, delta=1.0 / (table.n * math.log(table.n)))
-    agg = make_dp_aggregates(table, DPSettings(budget=budget, length=length))
+    table = _encode_public(df, params)
+    agg = make_dp_aggregates(table, DPSettings(budget=Budget.dp(EPSILON, delta=params["delta"]), length=length))
     t_agg = time.perf_counter() - t0
     codes = synthesize(agg, seed=1)
     wall = time.perf_counter() - t0
@@ -82,7 +86,32 @@ def step_dp_synthesis(path: str, out: str, length: int) -> dict:
     }
 
 
-def step_k_synthesis(path: str, out: str, length: int) -> dict:
+def step_dp_synthesis(path: str, out: str, length: int, params: dict) -> dict:
+    """Ours: noisy marginals (blank a value) selected and fitted as a junction tree, rows sampled from it."""
+    from ctdc.privacy.budget import Budget
+    from ctdc.privacy.marginal_model import MarginalSettings, fit_marginal_model
+
+    df = _load(path)
+    t0 = time.perf_counter()
+    table = _encode_public(df, params)
+    budget = Budget.dp(EPSILON, delta=params["delta"])
+    model = fit_marginal_model(table, MarginalSettings(budget=budget, length=length))
+    t_fit = time.perf_counter() - t0
+    codes = model.sample(seed=1)
+    wall = time.perf_counter() - t0
+    table.with_codes(codes).decode().write_parquet(out)
+    p = model.protection
+    return {
+        "wall_s": wall,
+        "fit_s": t_fit,
+        "rows": int(codes.shape[0]),
+        "epsilon_spent": p["epsilon_spent"],
+        "delta": p["delta"],
+        "cliques": [list(c) for c in p["cliques"]],
+    }
+
+
+def step_k_synthesis(path: str, out: str, length: int, params: dict) -> dict:
     from ctdc.privacy.aggregates import count_combinations, protect_k_rounding
     from ctdc.privacy.synthesis import synthesize
     from ctdc.privacy.table import encode_table
@@ -97,7 +126,7 @@ def step_k_synthesis(path: str, out: str, length: int) -> dict:
     return {"wall_s": wall, "rows": int(codes.shape[0])}
 
 
-def step_pacsynth(path: str, out: str, length: int) -> dict:
+def step_pacsynth(path: str, out: str, length: int, params: dict) -> dict:
     import pacsynth
     import polars as pl
 
@@ -111,7 +140,7 @@ def step_pacsynth(path: str, out: str, length: int) -> dict:
         pacsynth.DpAggregateSeededParametersBuilder()
         .reporting_length(length)
         .epsilon(EPSILON)
-        .delta(1.0 / (n * math.log(n)))
+        .delta(params["delta"])
         .build()
     )
     synth = pacsynth.DpAggregateSeededSynthesizer(params)
@@ -125,7 +154,7 @@ def step_pacsynth(path: str, out: str, length: int) -> dict:
     return {"wall_s": wall, "fit_s": t_fit, "rows": len(rows)}
 
 
-def step_k_anonymization(path: str, out: str, length: int) -> dict:
+def step_k_anonymization(path: str, out: str, length: int, params: dict) -> dict:
     from ctdc.privacy.hierarchy import Hierarchy, age_band_hierarchy, year_hierarchy
     from ctdc.privacy.kanon import make_k_anonymous, suppress_only
     from ctdc.privacy.simulated import COUNTRY_SUBREGION, SUBREGION_REGION
@@ -159,25 +188,26 @@ STEPS = {
     "aggregates_L3": (step_aggregates, 3),
     "aggregates_L4": (step_aggregates, 4),
     "dp_synthesis": (step_dp_synthesis, LENGTH),
+    "sds_synthesis": (step_sds_synthesis, LENGTH),
     "k_synthesis": (step_k_synthesis, LENGTH),
     "pacsynth": (step_pacsynth, LENGTH),
 }
 
 
-def _child(name: str, path: str, out: str, queue: mp.Queue) -> None:
+def _child(name: str, path: str, out: str, params: dict, queue: mp.Queue) -> None:
     fn, length = STEPS[name]
     try:
-        result = fn(path, out, length)
+        result = fn(path, out, length, params)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         queue.put(result)
     except Exception as exc:  # report the failure as data; the benchmark goes on
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
 
 
-def run_step(name: str, path: str, out: str) -> dict:
+def run_step(name: str, path: str, out: str, params: dict) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(name, path, out, queue))
+    proc = ctx.Process(target=_child, args=(name, path, out, params, queue))
     proc.start()
     while True:  # a child killed by a signal or the OOM killer puts nothing: report that instead of hanging
         try:
@@ -194,12 +224,12 @@ MST_SCRIPT = r"""
 import json, math, resource, sys, time
 import polars as pl
 from snsynth import Synthesizer
-src, out = sys.argv[1], sys.argv[2]
+src, out, delta = sys.argv[1], sys.argv[2], float(sys.argv[3])
 df = pl.read_parquet(src)
 n = df.height
 pdf = df.fill_null("<missing>").to_pandas()
 t0 = time.perf_counter()
-synth = Synthesizer.create("mst", epsilon=4.0, delta=1.0 / (n * math.log(n)))
+synth = Synthesizer.create("mst", epsilon=4.0, delta=delta)
 synth.fit(pdf, categorical_columns=list(pdf.columns), preprocessor_eps=0.0)
 syn = synth.sample(n)
 wall = time.perf_counter() - t0
@@ -210,26 +240,35 @@ print(json.dumps({"wall_s": wall, "rows": len(syn),
 """
 
 
-def run_mst(python: str, path: str, out: str) -> dict:
-    proc = subprocess.run([python, "-c", MST_SCRIPT, path, out], capture_output=True, text=True)
+def run_mst(python: str, path: str, out: str, delta: float) -> dict:
+    proc = subprocess.run([python, "-c", MST_SCRIPT, path, out, repr(delta)], capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def accuracy(path: str, synthetic_path: str) -> dict[str, float]:
+    """MAE in records over every cell of every 1..L-way table, blank a value (`blank_marginal_mae`).
+
+    The domain scored is the input's values, a blank cell and an "outside" cell per column: values a tool
+    invents (outside the input's values) are counted there, so the same cells are scored for every tool.
+    """
+    import numpy as np
     import polars as pl
 
-    from ctdc.privacy.aggregates import count_combinations
-    from ctdc.privacy.evaluate import marginal_mae
-    from ctdc.privacy.table import encode_table
+    from ctdc.privacy.evaluate import blank_marginal_mae
+    from ctdc.privacy.table import MISSING, encode_table
 
     original = _load(path)
     synthetic = pl.read_parquet(synthetic_path).select(pl.all().cast(pl.String))
     t = encode_table(original)
     categories = dict(zip(t.columns, t.categories, strict=True))
-    s = encode_table(synthetic, categories=categories)  # values outside the input's domain become missing
-    mae = marginal_mae(count_combinations(t, LENGTH), count_combinations(s, LENGTH), t.n, s.n)
+    s = encode_table(synthetic, categories=categories)
+    present = synthetic.select(
+        (pl.col(c).str.strip_chars().fill_null("") != "").alias(c) for c in t.columns
+    ).to_numpy()
+    codes = np.where((s.codes == MISSING) & present, -2, s.codes)
+    mae = blank_marginal_mae(t.codes, codes, t.cardinalities, LENGTH)
     return {str(k): v for k, v in mae.items()}
 
 
@@ -267,7 +306,7 @@ def fixtures_table(n: int, seed: int):
 
 
 # Steps whose result changes from run to run (DP noise, sampling): worth repeating to compare accuracy.
-REPEATABLE = {"dp_synthesis", "k_synthesis", "pacsynth", "mst"}
+REPEATABLE = {"dp_synthesis", "sds_synthesis", "k_synthesis", "pacsynth", "mst"}
 
 
 def _mean_of(rs: list[dict]) -> dict:
@@ -285,11 +324,45 @@ def _mean_of(rs: list[dict]) -> dict:
     return out
 
 
+def _dataset(name: str, rows: int):
+    from ctdc.privacy.simulated import ctdc_public_categories, simulate_ctdc_public, simulate_victims
+
+    if name == "victims":
+        return simulate_victims(rows, seed=2026), None
+    if name == "ctdc-public":
+        df = simulate_ctdc_public(rows, 2026, flags="mixed")
+        return df, ctdc_public_categories(df.columns)
+    return fixtures_table(rows, seed=2026), None
+
+
+def _print_table(results: dict[str, dict], runs: dict[str, list[dict]], repeat: int) -> None:
+    print("\n| step | wall time (s) | peak RSS (MB) | MAE 1-way | MAE 2-way | MAE 3-way |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        if "error" in r:
+            print(f"| {name} | error: {r['error']} | | | | |")
+            continue
+        mae = r.get("marginal_mae", {})
+        cells = " | ".join(f"{mae[k]:.2f}" if k in mae else "" for k in ("1", "2", "3"))
+        print(f"| {name} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {cells} |")
+    if repeat > 1:
+        print(f"\nMAE over {repeat} runs (mean, min-max):")
+        for name, rs in runs.items():
+            maes = [r["marginal_mae"] for r in rs if "marginal_mae" in r]
+            if len(maes) > 1:
+                spread = ", ".join(
+                    f"{k}-way {sum(m[k] for m in maes) / len(maes):.2f} ({min(m[k] for m in maes):.2f}-"
+                    f"{max(m[k] for m in maes):.2f})" for k in ("1", "2", "3"))
+                print(f"  {name}: {spread}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=250_000)
-    parser.add_argument("--dataset", choices=["victims", "ctdc-public", "fixtures"], default="victims")
+    parser.add_argument("--rows", default="250000", help="One size or several, comma-separated (4000,20000).")
+    parser.add_argument("--dataset", choices=["victims", "ctdc-public", "fixtures"], default="ctdc-public")
     parser.add_argument("--skip-pacsynth", action="store_true")
+    parser.add_argument("--pacsynth-max-rows", type=int, default=20_000,
+                        help="pac-synth runs only up to this size (at 250,000 rows it needs over 21 GB).")
     parser.add_argument("--mst-python", default=None)
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--json", dest="json_out", default=None, help="Also write the results here.")
@@ -301,64 +374,49 @@ def main() -> None:
     unknown = sorted(set(wanted) - set(STEPS))
     if unknown:  # MST is not a step: it runs whenever --mst-python is given
         parser.error(f"unknown steps {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    sizes = [int(r) for r in args.rows.split(",") if r]
+    everything: dict[str, dict] = {}
+    for rows in sizes:
+        work = Path(tempfile.mkdtemp(prefix="ctdc-bench-"))
+        src = str(work / "input.parquet")
+        df, categories = _dataset(args.dataset, rows)
+        df.write_parquet(src)
+        n = df.height
+        # One delta for every tool of the run: 1/(n ln n) of the simulated table's size (a benchmark parameter;
+        # the peers derive theirs that way). Releases derive delta from a public bound (ctdc.privacy.budget).
+        params = {"delta": 1.0 / (n * math.log(n)), "categories": categories}
+        domain = "public code lists" if categories else "the data's values (treated as public)"
+        print(
+            f"\n# {args.dataset}: {n} rows x {df.width} columns; epsilon={EPSILON}, delta={params['delta']:.3g}"
+            f" (1/(n ln n)), L={LENGTH}; our domain: {domain}; MAE in records, blank a value",
+            flush=True,
+        )
+        print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores", flush=True)
+        results: dict[str, dict] = {}
+        runs: dict[str, list[dict]] = {}
 
-    from ctdc.privacy.simulated import simulate_ctdc_public, simulate_victims
+        def measure(name: str, run, src=src, work=work, results=results, runs=runs) -> None:
+            times = args.repeat if name in REPEATABLE else 1
+            for _ in range(times):
+                out = str(work / f"{name}.parquet")
+                r = run(out)
+                if Path(out).exists():
+                    r["marginal_mae"] = accuracy(src, out)
+                    Path(out).unlink()
+                print(f"{name:15s} {json.dumps(r)}", flush=True)
+                runs.setdefault(name, []).append(r)
+            results[name] = _mean_of(runs[name])
 
-    work = Path(tempfile.mkdtemp(prefix="ctdc-bench-"))
-    src = str(work / "input.parquet")
-    if args.dataset == "victims":
-        df = simulate_victims(args.rows, seed=2026)
-    elif args.dataset == "ctdc-public":
-        df = simulate_ctdc_public(args.rows, 2026)
-    else:
-        df = fixtures_table(args.rows, seed=2026)
-    df.write_parquet(src)
-    print(
-        f"# {args.dataset}: {df.height} rows x {df.width} columns; epsilon={EPSILON}, delta=1/(n ln n), L={LENGTH}"
-    )
-    print(f"# python {sys.version.split()[0]}, {mp.cpu_count()} cores", flush=True)
-    results: dict[str, dict] = {}
-    runs: dict[str, list[dict]] = {}
-
-    def measure(name: str, run) -> None:
-        times = args.repeat if name in REPEATABLE else 1
-        for _ in range(times):
-            out = str(work / f"{name}.parquet")
-            r = run(out)
-            if Path(out).exists():
-                r["marginal_mae"] = accuracy(src, out)
-                Path(out).unlink()
-            print(f"{name:15s} {json.dumps(r)}", flush=True)
-            runs.setdefault(name, []).append(r)
-        results[name] = _mean_of(runs[name])
-
-    for name in wanted:
-        if name == "pacsynth" and args.skip_pacsynth:
-            continue
-        measure(name, lambda out, name=name: run_step(name, src, out))
-    if args.mst_python:
-        measure("mst", lambda out: run_mst(args.mst_python, src, out))
-
-    print("\n| step | wall time (s) | peak RSS (MB) | MAE 1-way | MAE 2-way | MAE 3-way |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, r in results.items():
-        if "error" in r:
-            print(f"| {name} | error: {r['error']} | | | | |")
-            continue
-        mae = r.get("marginal_mae", {})
-        cells = " | ".join(f"{mae[k]:.5f}" if k in mae else "" for k in ("1", "2", "3"))
-        print(f"| {name} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {cells} |")
-    if args.repeat > 1:
-        print(f"\nMAE over {args.repeat} runs (mean, min-max):")
-        for name, rs in runs.items():
-            maes = [r["marginal_mae"] for r in rs if "marginal_mae" in r]
-            if len(maes) > 1:
-                spread = ", ".join(
-                    f"{k}-way {sum(m[k] for m in maes) / len(maes):.2e} ({min(m[k] for m in maes):.2e}-"
-                    f"{max(m[k] for m in maes):.2e})" for k in ("1", "2", "3"))
-                print(f"  {name}: {spread}")
+        for name in wanted:
+            if name == "pacsynth" and (args.skip_pacsynth or n > args.pacsynth_max_rows):
+                continue
+            measure(name, lambda out, name=name, params=params, src=src: run_step(name, src, out, params))
+        if args.mst_python:
+            measure("mst", lambda out, src=src, params=params: run_mst(args.mst_python, src, out, params["delta"]))
+        _print_table(results, runs, args.repeat)
+        everything[str(n)] = {"mean": results, "runs": runs}
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"mean": results, "runs": runs}, indent=2))
+        Path(args.json_out).write_text(json.dumps(everything, indent=2))
 
 
 if __name__ == "__main__":

@@ -105,31 +105,98 @@ _PUBLIC_FLAGS = [
 ]  # fmt: skip
 
 
-def simulate_ctdc_public(n: int, seed: int = 0) -> pl.DataFrame:
-    """A simulated table in the public CTDC global-dataset layout: 7 coded columns and 20 `0/1` flags.
+_FLAG_GROUPS = [
+    _PUBLIC_FLAGS[0:9], _PUBLIC_FLAGS[9:12], _PUBLIC_FLAGS[12:15], _PUBLIC_FLAGS[15:16], _PUBLIC_FLAGS[16:17],
+    _PUBLIC_FLAGS[17:20],
+]  # fmt: skip
+_CODED = {
+    "yearOfRegistration": [str(y) for y in range(2002, 2022)],
+    "Datasource": ["Case Management", "IOM", "Hotline"],
+    "gender": ["Female", "Male"],
+    "ageBroad": ["0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+"],
+    "majorityStatus": ["Adult", "Minor"],
+    "citizenship": _COUNTRIES,
+    "CountryOfExploitation": _COUNTRIES,
+}
+# Share of rows per flag encoding ("0/1", "1/blank", "mixed") for each Datasource (Case Management, IOM,
+# Hotline) and for rows whose source is blank: case files record 0s, hotlines mostly only what was said.
+_ENCODING_BY_SOURCE = np.array([[0.7, 0.2, 0.1], [0.5, 0.35, 0.15], [0.2, 0.65, 0.15], [0.4, 0.45, 0.15]])
+
+
+def simulate_ctdc_public(n: int, seed: int = 0, flags: str = "01") -> pl.DataFrame:
+    """A simulated table in the public CTDC global-dataset layout: 7 coded columns and 20 flag columns.
+
+    `flags="01"`: flags are `0`/`1` with 5 % blank cells at random. `flags="mixed"`: the published file's
+    encodings, chosen per row by its data source (`../shared/reference/ctdc-public-format.md`): `0`/`1`
+    throughout (2 % blank cells), `1`/blank where blank means "no", or a mix (each "no" blank or `0` at random);
+    and 8 % of (row, flag group) pairs not recorded at all (the whole group blank). Blank is then information.
 
     >>> simulate_ctdc_public(10, seed=2).columns[:3]
     ['yearOfRegistration', 'Datasource', 'gender']
+    >>> df = simulate_ctdc_public(2000, seed=2, flags="mixed")
+    >>> sorted(df.get_column("isForcedLabour").unique().to_list(), key=str)
+    ['0', '1', None]
     """
     rng = np.random.default_rng(seed)
     profile = rng.choice(6, size=n, p=rng.dirichlet(np.full(6, 2.0)))
-    coded = {
-        "yearOfRegistration": [str(y) for y in range(2002, 2022)],
-        "Datasource": ["Case Management", "IOM", "Hotline"],
-        "gender": ["Female", "Male"],
-        "ageBroad": ["0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+"],
-        "majorityStatus": ["Adult", "Minor"],
-        "citizenship": _COUNTRIES,
-        "CountryOfExploitation": _COUNTRIES,
-    }
     out: dict[str, pl.Series] = {}
-    for name, values in coded.items():
-        arr = np.array(values, dtype=object)[_draw(rng, profile, len(values), 0.5)]
+    source = np.zeros(n, dtype=np.int64)
+    for name, values in _CODED.items():
+        drawn = _draw(rng, profile, len(values), 0.5)
+        arr = np.array(values, dtype=object)[drawn]
         # The public file leaves many demographics blank.
-        arr[rng.random(n) < 0.15] = None
+        blank = rng.random(n) < 0.15
+        arr[blank] = None
+        if name == "Datasource":
+            source = np.where(blank, 3, drawn)
         out[name] = pl.Series(name, arr.tolist(), dtype=pl.String)
-    for name in _PUBLIC_FLAGS:
-        arr = np.array(["0", "1"], dtype=object)[_draw(rng, profile, 2, 0.4)]
-        arr[rng.random(n) < 0.05] = None
-        out[name] = pl.Series(name, arr.tolist(), dtype=pl.String)
+    if flags == "01":  # (the draws in the order of the first version: same tables for the same seed)
+        for name in _PUBLIC_FLAGS:
+            arr = np.array(["0", "1"], dtype=object)[_draw(rng, profile, 2, 0.4)]
+            arr[rng.random(n) < 0.05] = None
+            out[name] = pl.Series(name, arr.tolist(), dtype=pl.String)
+        return pl.DataFrame(out)
+    if flags != "mixed":
+        raise ValueError(f"flags must be '01' or 'mixed', not {flags!r}")
+    bits = {name: _draw(rng, profile, 2, 0.4) for name in _PUBLIC_FLAGS}
+    cum = _ENCODING_BY_SOURCE[source].cumsum(axis=1)
+    encoding = (rng.random(n)[:, None] > cum).sum(axis=1)  # 0: 0/1, 1: 1/blank, 2: mixed
+    for group in _FLAG_GROUPS:
+        unrecorded = rng.random(n) < 0.08
+        for name in group:
+            arr = np.array(["0", "1"], dtype=object)[bits[name]]
+            no = bits[name] == 0
+            blank = (
+                unrecorded
+                | (no & (encoding == 1))
+                | (no & (encoding == 2) & (rng.random(n) < 0.5))
+                | ((encoding == 0) & (rng.random(n) < 0.02))
+            )
+            arr[blank] = None
+            out[name] = pl.Series(name, arr.tolist(), dtype=pl.String)
     return pl.DataFrame(out)
+
+
+def ctdc_public_categories(columns: list[str] | None = None) -> dict[str, list[str]]:
+    """Public domain of the simulated CTDC layout, from code lists only (never from the data).
+
+    Countries: the 249 ISO 3166-1 alpha-2 codes; years: the declared range 2002-2023; flags: `0` and `1`
+    (blank is the missing cell); the other coded columns: their code lists.
+
+    >>> cats = ctdc_public_categories()
+    >>> len(cats["citizenship"]), cats["isForcedLabour"], cats["yearOfRegistration"][-1]
+    (249, ['0', '1'], '2023')
+    """
+    import pycountry
+
+    countries = sorted(c.alpha_2 for c in pycountry.countries)
+    cats: dict[str, list[str]] = {
+        **{k: list(v) for k, v in _CODED.items()},
+        "yearOfRegistration": [str(y) for y in range(2002, 2024)],
+        "Datasource": ["Case Management", "Hotline", "IOM"],
+        "gender": ["Female", "Male", "Trans/Transgender/NonConforming"],
+        "citizenship": countries,
+        "CountryOfExploitation": countries,
+        **{name: ["0", "1"] for name in _PUBLIC_FLAGS},
+    }
+    return cats if columns is None else {c: cats[c] for c in columns if c in cats}
