@@ -77,7 +77,7 @@ def test_one_record_moves_every_measured_table_by_one_cell_and_every_score_by_at
 def _deterministic(p: dict) -> dict:
     """The parts of the protection record that must not depend on the data (only on public parameters)."""
     return {
-        "one_way": {k: (v["rho"], v["sigma"]) for k, v in p["one_way_by_column"].items()},
+        "one_way": {k: (v["rho"], v["sigma"]) for k, v in p["one_way_measurement"].items()},
         "rho_clique": p["rho_clique"],
         "sigma_clique": p["sigma_clique"],
         "rho_selection_per_round": p["rho_selection_per_round"],
@@ -100,7 +100,7 @@ def test_neighbouring_inputs_give_identical_noise_scales_budgets_and_structure_s
     b = fit_marginal_model(encode_table(pl.concat([df, extra]), categories=cats), settings_)
     assert _deterministic(a.protection) == _deterministic(b.protection)
     # Each column's noise follows its public domain, not the values present: Iceland is in it either way.
-    assert a.protection["one_way_by_column"]["citizenship"] == b.protection["one_way_by_column"]["citizenship"]
+    assert a.protection["one_way_measurement"]["citizenship"] == b.protection["one_way_measurement"]["citizenship"]
 
 
 def test_sampling_is_deterministic_under_a_seed(public_table, public_model):

@@ -42,6 +42,7 @@ import opendp.prelude as dp
 from ctdc.errors import InvalidPrivacyParameter
 from ctdc.privacy.accounting import enable_opendp, epsilon_of, make_gaussian_counts
 from ctdc.privacy.budget import Budget
+from ctdc.privacy.dp import DOMAIN_WARNING
 from ctdc.privacy.table import MISSING, EncodedTable
 
 PRIVACY_UNIT = "one record (add or remove one row)"
@@ -426,6 +427,7 @@ def fit_marginal_model(table: EncodedTable, settings: MarginalSettings | None = 
         "privacy_unit": PRIVACY_UNIT,
         "epsilon": float(s.budget.epsilon),
         "delta": delta,
+        "delta_rule": s.budget.delta_rule,
         "rho": rho,
         "rho_spent": rho_spent,
         "epsilon_spent": epsilon_of(rho_spent, delta),
@@ -433,12 +435,16 @@ def fit_marginal_model(table: EncodedTable, settings: MarginalSettings | None = 
         "rho_selection_per_round": rho_select,
         "rho_clique": rho_clique,
         "sigma_clique": sigma_clique,
-        "one_way_by_column": {
+        "one_way_measurement": {
             name: {"rho": float(r), "sigma": float(g)}
             for name, r, g in zip(names, rho_cols, sigma_cols, strict=True)
         },
         "compressed_sizes": {name: int(v) for name, v in zip(names, sizes, strict=True)},
         "cliques": [[names[c] for c in cl.cols] for cl in cliques],
         "record_count": total,
+        "domain_public": table.public_domain,
+        "domain": table.domain.describe() if table.domain is not None else {},
     }
+    if not table.public_domain:
+        protection["domain_warning"] = DOMAIN_WARNING
     return MarginalModel(tuple(names), total, one_way, kept, rare, rare_w, cliques, protection)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -25,9 +25,9 @@ from ctdc.errors import InvalidPrivacyParameter, KAnonymityNotMet
 from ctdc.privacy.aggregates import Aggregates, count_combinations, protect_k_rounding
 from ctdc.privacy.budget import Budget
 from ctdc.privacy.domain import Domain
-from ctdc.privacy.dp import DPSettings, make_dp_aggregates
 from ctdc.privacy.evaluate import compare_aggregates
 from ctdc.privacy.ledger import PrivacyLedger
+from ctdc.privacy.marginal_model import MarginalSettings, fit_marginal_model
 from ctdc.privacy.risk import assess_risk
 from ctdc.privacy.synthesis import synthesize
 from ctdc.privacy.table import EncodedTable, encode_table
@@ -80,11 +80,12 @@ def make_synthetic_release(
 
     k-synthetic: aggregates protected by k-rounding (`k`, `resolution`); synthetic rows where every
     combination of length <= `length` occurs at least `k` times in `df` (checked; `KAnonymityNotMet` if not).
-    dp: `budget`-DP aggregates (default `Budget.dp()`: epsilon 4, delta from a public bound on the number of
-    records) and rows sampled from them, as many as the noisy record count. Privacy unit: one person, added or
-    removed with all their rows. The candidates come from `domain` (public: the standard's code lists, declared
-    ranges, a domain file); without one they are read off `df`, and the report says that this is not a formal
-    guarantee. Values outside `domain` become missing (counted for the steward in `input.outside_domain`).
+    dp: rows sampled from a `budget`-DP model of noisy marginals (`marginal_model`; default `Budget.dp()`:
+    epsilon 4, delta from a public bound on the number of records), as many as the noisy record count, and the
+    counts of those rows as aggregates. Privacy unit: one person, added or removed with all their rows. The
+    domain comes from `domain` (public: the standard's code lists, declared ranges, a domain file); without one
+    it is read off `df`, and the report says that this is not a formal guarantee. Values outside `domain`
+    become missing (counted for the steward in `input.outside_domain`).
     `report` is public (nothing computed on `df`); `steward_report` compares with `df` and is for data
     stewards only.
     With a `ledger`, a dp release is charged to `dataset` before anything is returned; `BudgetExceeded`
@@ -99,7 +100,7 @@ def make_synthetic_release(
         # aggregates are made: OpenDP draws its noise in native code without the GIL, so both cores work.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(count_combinations, table, length)
-            published = make_dp_aggregates(table, DPSettings(budget=budget, length=length))
+            model = fit_marginal_model(table, MarginalSettings(budget=budget, length=min(max(length, 2), 3)))
             original = pending.result()
     else:
         original = count_combinations(table, length)
@@ -112,13 +113,19 @@ def make_synthetic_release(
         published = protect_k_rounding(original, k=k, resolution=resolution)
         codes = synthesize(published, seed=seed, enforce_support=True, exact_one_way=True)
     elif method == "dp":
-        codes = synthesize(published, seed=seed)
+        # Rows drawn from the private model; the published counts are counted on those rows, so both are
+        # post-processing of one DP mechanism (its budget, accounted in model.protection) and agree.
+        codes = model.sample(seed=seed)
+        published = replace(
+            count_combinations(table.with_codes(codes), length),
+            protection={**model.protection, "aggregates": "counted on the DP synthetic rows (post-processing)"},
+        )
     else:
         raise InvalidPrivacyParameter(
             f"Unknown method {method!r}; use 'k-synthetic' or 'dp'.", {"method": method}
         )
     synthetic_table = table.with_codes(codes)
-    synthetic_counts = count_combinations(synthetic_table, length)
+    synthetic_counts = published if method == "dp" else count_combinations(synthetic_table, length)
     guarantee: dict[str, Any] = {"privacy_unit": "one record", **published.protection}
     guarantee["aggregates_protection"] = guarantee.pop("method")
     guarantee = {"method": method, **guarantee}

@@ -189,6 +189,8 @@ def _aggregates_frame(agg) -> pl.DataFrame:
     if method != "differential-privacy":
         return frame.with_columns(pl.lit(method).alias("protection"))
     head = f"differential privacy epsilon={p['epsilon']:g} delta={p['delta']:.3g}"
+    if "aggregates" in p:  # dp-synthetic: counts of the released DP rows (post-processing), no noise of their own
+        return frame.with_columns(pl.lit(f"{head}; counts of the DP synthetic rows").alias("protection"))
     by_length = {int(k): v for k, v in p.get("sigma_by_length", {}).items()}
     by_column = {name: v["sigma"] for name, v in p.get("one_way_by_column", {}).items()}
     sd = pl.col("length").replace_strict(by_length, default=None, return_dtype=pl.Float64)
