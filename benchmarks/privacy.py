@@ -1,14 +1,20 @@
 """Privacy engine benchmark: ctdc.privacy side by side with pac-synth (and MST from smartnoise-synth).
 
-Run:  python benchmarks/privacy.py [--rows 250000] [--dataset victims|ctdc-public|fixtures] [--skip-pacsynth]
+Run:  python benchmarks/privacy.py [--rows 4000,20000,250000] [--dataset ctdc-public|victims|fixtures] [--skip-pacsynth]
                                    [--mst-python var/mst-venv/bin/python] [--repeat 3] [--steps a,b]
 
 `make bench-peers` installs pac-synth (the `bench` extra) and builds the MST interpreter in var/mst-venv.
 
 Each step runs in a fresh spawned process so its peak resident memory (ru_maxrss, which includes the ~150 MB
 of the interpreter and imports) is its own. Wall time covers the step only (not data generation or imports).
-Accuracy: mean absolute error over every cell of every 1-, 2- and 3-way marginal table, as proportions of the
-table size (`ctdc.privacy.evaluate.marginal_mae`), of each synthetic table against the input.
+Accuracy: mean absolute error in records over every cell of every 1-, 2- and 3-way contingency table, blank a
+value of every column (`ctdc.privacy.evaluate.blank_marginal_mae`; synthetic counts scaled to the input's
+size), of each synthetic table against the input; and, on the public CTDC layout, the share of rows whose
+whole flag group is blank (input vs output), a missingness pattern longer than three columns.
+One delta, 1/(n ln n) of the simulated table's size, is given to every tool of a run; ours encodes the
+public CTDC layout with its public domain (`ctdc_public_categories`: 249 countries, declared years, flags
+0/1), the peers infer theirs from the data. `--rows 4000,20000,250000` runs several sizes in one go;
+pac-synth only up to `--pacsynth-max-rows` (20,000).
 
 Peers are a `bench` extra (`pip install -e '.[bench]'` gives pac-synth). MST needs torch and jax and pins
 opendp 0.14 / pandas 2, which would break this project's environment, so it runs in its own interpreter when
@@ -272,6 +278,24 @@ def accuracy(path: str, synthetic_path: str) -> dict[str, float]:
     return {str(k): v for k, v in mae.items()}
 
 
+def blank_patterns(path: str, synthetic_path: str) -> dict[str, list[float]] | None:
+    """Missingness beyond three columns: the share of rows whose whole flag group is blank (not recorded),
+    input then synthetic, for each flag group of the public CTDC layout of three flags or more."""
+    import polars as pl
+
+    from ctdc.privacy.simulated import _FLAG_GROUPS
+
+    original, synthetic = _load(path), pl.read_parquet(synthetic_path)
+    out = {}
+    for group in _FLAG_GROUPS:
+        if len(group) < 3 or not set(group) <= set(original.columns):
+            continue
+        def share(d: pl.DataFrame, group=group) -> float:
+            return d.select(pl.all_horizontal(pl.col(c).is_null() for c in group).mean()).item()
+        out[f"{group[0]}+{len(group) - 1}"] = [round(share(original), 4), round(share(synthetic), 4)]
+    return out or None
+
+
 def fixtures_table(n: int, seed: int):
     """The project simulator's cases (`ctdc.fixtures.population`) as a release would see them.
 
@@ -306,7 +330,8 @@ def fixtures_table(n: int, seed: int):
 
 
 # Steps whose result changes from run to run (DP noise, sampling): worth repeating to compare accuracy.
-REPEATABLE = {"dp_synthesis", "sds_synthesis", "k_synthesis", "pacsynth", "mst"}
+# pac-synth runs once: it takes 15 minutes at 20,000 rows here.
+REPEATABLE = {"dp_synthesis", "sds_synthesis", "k_synthesis", "mst"}
 
 
 def _mean_of(rs: list[dict]) -> dict:
@@ -345,6 +370,11 @@ def _print_table(results: dict[str, dict], runs: dict[str, list[dict]], repeat: 
         mae = r.get("marginal_mae", {})
         cells = " | ".join(f"{mae[k]:.2f}" if k in mae else "" for k in ("1", "2", "3"))
         print(f"| {name} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {cells} |")
+    groups = [(name, r["all_blank_groups"]) for name, r in results.items() if r.get("all_blank_groups")]
+    if groups:
+        print("\nShare of rows with a whole flag group blank (input -> output; first run):")
+        for name, g in groups:
+            print(f"  {name}: " + ", ".join(f"{k} {a:.3f} -> {b:.3f}" for k, (a, b) in g.items()))
     if repeat > 1:
         print(f"\nMAE over {repeat} runs (mean, min-max):")
         for name, rs in runs.items():
@@ -402,6 +432,7 @@ def main() -> None:
                 r = run(out)
                 if Path(out).exists():
                     r["marginal_mae"] = accuracy(src, out)
+                    r["all_blank_groups"] = blank_patterns(src, out)
                     Path(out).unlink()
                 print(f"{name:15s} {json.dumps(r)}", flush=True)
                 runs.setdefault(name, []).append(r)
