@@ -35,6 +35,7 @@ def test_the_mechanism_notes_cover_guarantee_preconditions_pseudocode_references
         "k-anonymization",
         "Differentially private aggregates",
         "Synthesis",
+        "Marginal model (DP synthesis)",
         "Ledger",
     ):
         assert f"## {mechanism}" in notes
