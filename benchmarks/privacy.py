@@ -113,7 +113,7 @@ def step_dp_synthesis(path: str, out: str, length: int, params: dict) -> dict:
         "rows": int(codes.shape[0]),
         "epsilon_spent": p["epsilon_spent"],
         "delta": p["delta"],
-        "cliques": [list(c) for c in p["cliques"]],
+        "cliques": p["model"]["cliques"],
     }
 
 

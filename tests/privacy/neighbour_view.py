@@ -9,6 +9,9 @@ The protection record holds three kinds of entries:
   `public_protection` checks that each is exactly the function of m* (and public numbers) that the mechanism
   documents, and leaves them out of the comparison. A sd computed from anything else (the data) fails there;
 - functions of earlier noisy outputs: candidates of length >= 2 (built from the survivors below). Left out.
+
+DP synthesis (`marginal_model`) has no m*: its sds follow from public shares of the budget, and its noisy
+outputs (record count, compressed domain, cliques) sit under "model", left out.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ M_STAR_KEYS = frozenset({
 def public_protection(p: dict, columns: int) -> dict:
     """The entries of protection record `p` that must not depend on any one victim (see the module docstring),
     after checking that the m*-dependent entries are the documented function of m*. `columns`: table width."""
+    if "model" in p:
+        return _marginal_model_protection(p)
     m = p["attributes_per_record_bound"]
     missing_cells = columns <= m + 1
     assert p["one_way_cells"].startswith("values and a missing cell" if missing_cells else "values and the record")
@@ -50,6 +55,16 @@ def public_protection(p: dict, columns: int) -> dict:
     return out
 
 
+def _marginal_model_protection(p: dict) -> dict:
+    """DP synthesis (`marginal_model`): every sd follows from its rho (a public split of the budget over the
+    public domain sizes); the released noisy outputs (record count, compressed domain, chosen cliques) are
+    under "model" and left out. Everything else, rho and epsilon spent included, must be identical."""
+    for column in p["one_way_measurement"].values():
+        assert math.isclose(column["sigma"], 1 / math.sqrt(2 * column["rho"]), rel_tol=1e-6)
+    assert math.isclose(p["sigma_clique"], 1 / math.sqrt(2 * p["rho_clique"]), rel_tol=1e-6)
+    return {k: v for k, v in p.items() if k != "model"}
+
+
 def row_sds(aggregates_frame, p: dict) -> dict[tuple[int, str], str]:
     """The sd stated on each row of aggregates.csv by (length, column of a 1-way row), checked against the
     protection record's sigmas (one text per key)."""
@@ -58,6 +73,10 @@ def row_sds(aggregates_frame, p: dict) -> dict[tuple[int, str], str]:
     key = pl.when(pl.col("length") == 1).then(pl.col("combination").str.extract(r"^([^:]*):", 1)).otherwise(
         pl.lit(""))
     rows = aggregates_frame.select(pl.col("length").cast(pl.Int64), key.alias("column"), pl.col("protection"))
+    if "model" in p:  # DP synthesis: the counts of the DP rows, one text for every row and no sd of their own
+        texts = rows["protection"].unique().to_list()
+        assert len(texts) == 1 and texts[0].endswith("; counts of the DP synthetic rows"), texts
+        return {(0, ""): texts[0]}
     out: dict[tuple[int, str], str] = {}
     by_column = {c: v["sigma"] for c, v in p.get("one_way_by_column", {}).items()}
     for length, column, text in rows.unique().iter_rows():

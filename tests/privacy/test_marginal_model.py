@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctdc.privacy.dp import epsilon_of
+from ctdc.privacy.accounting import epsilon_of
+from ctdc.privacy.budget import Budget
 from ctdc.privacy.marginal_model import (
     MarginalSettings,
     _Tables,
@@ -31,7 +32,7 @@ def public_table():
 
 @pytest.fixture(scope="module")
 def public_model(public_table):
-    return fit_marginal_model(public_table[1], MarginalSettings(delta=1e-6))
+    return fit_marginal_model(public_table[1], MarginalSettings(budget=Budget.dp(4.0, 1e-6)))
 
 
 @settings(max_examples=4, deadline=None)
@@ -46,13 +47,14 @@ def test_the_budget_is_never_exceeded(epsilon, columns, length, one_way_share):
     df = pl.DataFrame({f"c{j}": rng.choice(["a", "b", "c", None], size=80).tolist() for j in range(columns)})
     delta = 1e-6
     model = fit_marginal_model(
-        encode_table(df), MarginalSettings(epsilon=epsilon, delta=delta, length=length, one_way_share=one_way_share)
+        encode_table(df),
+        MarginalSettings(budget=Budget.dp(epsilon, delta), length=length, one_way_share=one_way_share),
     )
     p = model.protection
     assert p["rho_spent"] <= p["rho"] and p["epsilon_spent"] <= epsilon
     assert epsilon_of(p["rho_spent"], delta) == pytest.approx(p["epsilon_spent"])
     # One clique per column after the first two: p - 1 measured tables (none for a single column).
-    assert len(p["cliques"]) == max(columns - 1, 0)
+    assert len(p["model"]["cliques"]) == max(columns - 1, 0) == p["rounds"]
 
 
 @settings(max_examples=25, deadline=None)
@@ -85,7 +87,8 @@ def _deterministic(p: dict) -> dict:
         "delta": p["delta"],
         "rho_spent": p["rho_spent"],
         "epsilon_spent": p["epsilon_spent"],
-        "cliques": len(p["cliques"]),
+        "cliques": len(p["model"]["cliques"]),
+        "rounds": p["rounds"],
     }
 
 
@@ -95,7 +98,7 @@ def test_neighbouring_inputs_give_identical_noise_scales_budgets_and_structure_s
     # The neighbour holds one more victim with a citizenship and a combination no one else has.
     extra = df.head(1).with_columns(pl.lit("IS").alias("citizenship"), pl.lit("2023").alias("yearOfRegistration"))
     assert "IS" not in df.get_column("citizenship").to_list()
-    settings_ = MarginalSettings(delta=1e-6)
+    settings_ = MarginalSettings(budget=Budget.dp(4.0, 1e-6))
     a = fit_marginal_model(encode_table(df, categories=cats), settings_)
     b = fit_marginal_model(encode_table(pl.concat([df, extra]), categories=cats), settings_)
     assert _deterministic(a.protection) == _deterministic(b.protection)

@@ -439,9 +439,13 @@ def fit_marginal_model(table: EncodedTable, settings: MarginalSettings | None = 
             name: {"rho": float(r), "sigma": float(g)}
             for name, r, g in zip(names, rho_cols, sigma_cols, strict=True)
         },
-        "compressed_sizes": {name: int(v) for name, v in zip(names, sizes, strict=True)},
-        "cliques": [[names[c] for c in cl.cols] for cl in cliques],
-        "record_count": total,
+        "rounds": rounds if p > 1 else 0,
+        # Released (noisy) outputs of the mechanism, not parameters: they differ from run to run.
+        "model": {
+            "record_count": total,
+            "compressed_sizes": {name: int(v) for name, v in zip(names, sizes, strict=True)},
+            "cliques": [[names[c] for c in cl.cols] for cl in cliques],
+        },
         "domain_public": table.public_domain,
         "domain": table.domain.describe() if table.domain is not None else {},
     }
