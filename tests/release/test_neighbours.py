@@ -118,7 +118,7 @@ def _public_structure(path: Path) -> dict:
     package = json.loads((path / "datapackage.json").read_text())
     meta = json.loads((path / "metadata.json").read_text())
     aggregates = pl.read_csv(path / "aggregates.csv", infer_schema=False).with_columns(pl.col("length").cast(int))
-    guarantee = _find(json.loads((path / "report.json").read_text()), "sigma_by_length")
+    guarantee = _find(json.loads((path / "report.json").read_text()), "rho_spent")  # either DP mechanism
     if guarantee is not None:  # the protection record, wherever the public report holds it
         row_sds(aggregates, guarantee)
     return {
