@@ -86,6 +86,7 @@ def test_a_resubmitted_record_updates_instead_of_duplicating(run_cli, simulated,
     changed = kobo.head(5).with_columns(pl.lit("Masculine").alias("prs_Gender"))
     changed.write_csv(tmp_path / "resubmitted.csv")
     before = Victim.objects.count()
+    keys = dict(Victim.objects.values_list("pk", "victim_id"))
     result = run_cli("ingest", str(tmp_path / "resubmitted.csv"), "--org", "open-roads", "--approve", "--json")
     assert json.loads(result.stdout)["accepted"] == 5
     assert Victim.objects.count() == before
@@ -93,7 +94,10 @@ def test_a_resubmitted_record_updates_instead_of_duplicating(run_cli, simulated,
     assert not Victim.objects.filter(record_id=first["_uuid"]).exists()
     org = Organisation.objects.get(slug="open-roads")
     key = record_id_hash(pl.Series([first["_uuid"]]), settings.CTDC_IDENTITY_KEY.encode(), record_id_owner(org))[0]
-    assert Victim.objects.get(record_id=key, organisation=org).gender == "male"
+    updated = Victim.objects.get(record_id=key, organisation=org)
+    assert updated.gender == "male" and updated.submission.filename == "resubmitted.csv"
+    # The repository's own key is set once, when a record first arrives: an update keeps it.
+    assert dict(Victim.objects.values_list("pk", "victim_id")) == keys
 
 
 def _identifiers() -> dict[str, set[str]]:

@@ -35,6 +35,7 @@ from ctdc.ingest.pipeline import ingest_file
 from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Organisation
 from ctdc.web.audit.services import audit_record
+from ctdc.web.cases.bulk import victims_upsert
 from ctdc.web.cases.models import Victim
 from ctdc.web.submissions.models import DuplicateFlag, Problem, QuarantinedRow, SavedMapping, Submission
 from ctdc.web.submissions.rawstore import raw_save
@@ -306,23 +307,18 @@ def submission_approve(*, submission: Submission, user=None, note: str = "") -> 
                           {"submission": submission.pk, "status": submission.status})
     with default_storage.open(submission.staged_path, "rb") as fh:
         records = pl.read_parquet(io.BytesIO(fh.read()))
-    objs = [
-        Victim(organisation_id=submission.organisation_id, submission=submission,
-               mapping_version=submission.mapping_version, **row)
-        for row in records.select("record_id", "source_row", "identity_hash", *_VICTIM_FIELDS).iter_rows(named=True)
-    ]
-    Victim.objects.bulk_create(
-        objs, batch_size=2000, update_conflicts=True, unique_fields=["organisation", "record_id"],
-        update_fields=["submission", "source_row", "mapping_version", "identity_hash", *_VICTIM_FIELDS],
-    )
+    # The database's bulk path (COPY / executemany), inside this transaction: all of it or nothing.
+    written = victims_upsert(records=records, organisation_id=submission.organisation_id,
+                             submission_id=submission.pk, mapping_version=submission.mapping_version,
+                             fields=_VICTIM_FIELDS)
     submission.status = Submission.Status.APPROVED
     submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), _user(user), note
     submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     flags = _duplicate_flags_create(submission)
     audit_record(actor=user, action="submission.approve", target_type="submission", target_id=submission.pk,
-                 note=note, details={"records": len(objs), "cross_org_flags": flags})
-    log.info("submission %s: approved, %s records, %s new cross-organisation flags", submission.pk, len(objs), flags)
-    return len(objs)
+                 note=note, details={"records": written, "cross_org_flags": flags})
+    log.info("submission %s: approved, %s records, %s new cross-organisation flags", submission.pk, written, flags)
+    return written
 
 
 def _duplicate_flags_create(submission: Submission) -> int:
