@@ -13,7 +13,8 @@ Levels and what a value looks like there:
     majority_status       minor | adult (top)
     country               ISO 3166-1 alpha-2             -> subregion, region
     subregion             M49 sub-region code ("035")    -> region
-    region                M49 region code ("142") (top)
+    region                M49 region code ("142")        -> ctdc_region
+    ctdc_region           code of `ctdc_region` (top): the public CTDC grouping (Americas and Oceania as one)
     date                  ISO 8601 date string or date   -> year, period
     year                  int                            -> period
     period                code of `period` (top)
@@ -25,6 +26,8 @@ Levels and what a value looks like there:
 'minor'
 >>> generalize("PH", "country", "subregion"), generalize("PH", "country", "region")
 ('035', '142')
+>>> generalize("AU", "country", "ctdc_region")
+'americas_oceania'
 >>> generalize("2021-03-04", "date", "period")
 '2020-2024'
 >>> generalize(None, "age", "age_band") is None
@@ -46,6 +49,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "age_band": ("majority_status",),
     "country": ("subregion",),
     "subregion": ("region",),
+    "region": ("ctdc_region",),
     "date": ("year",),
     "year": ("period",),
 }
@@ -70,6 +74,8 @@ def _step(value: Any, level: str, to: str, std: Standard) -> Any:
         return std.codelist("country").entry(value).extra["subregion"] or None
     if (level, to) == ("subregion", "region"):
         return std.codelist("un_m49_subregion").entry(value).extra["region"]
+    if (level, to) == ("region", "ctdc_region"):
+        return next((e.code for e in std.codelist("ctdc_region").entries if value in e.extra["m49"]), None)
     if (level, to) == ("date", "year"):
         return (value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])).year
     if (level, to) == ("year", "period"):

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ctdc.formulas import defuse
 from ctdc.standard.crosswalk import load_field_crosswalk
 from ctdc.standard.model import ROLE_DESCRIPTIONS, ROLE_LABELS, CodeList, Field, Standard
 
@@ -97,7 +98,7 @@ def write_csv(standard: Standard, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(dictionary_rows(standard))
+        writer.writerows({k: defuse(v) for k, v in row.items()} for row in dictionary_rows(standard))
 
 
 def attribution_lines() -> list[str]:
@@ -147,7 +148,7 @@ def _table(ws, header, rows) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(list(row))
+        ws.append([defuse(v) for v in row])  # openpyxl writes a string starting with '=' as a formula
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     for i, name in enumerate(header, 1):
