@@ -45,6 +45,21 @@ class NotATable(IngestError):
     names what it seems to be. Its code stays `ingest-error`, as before the distinction was made."""
 
 
+class UploadTooLarge(IngestError):
+    """A file is refused for its size before (or instead of) being read: too many bytes, too many rows, or a
+    spreadsheet whose zip parts declare or inflate to too much (`extra["reason"]`: `file-too-large`, `too-many-rows`,
+    `unpacked-too-large`, `too-many-entries`, `zip-bomb`; `extra["limit"]` is the limit passed)."""
+
+    code = "upload-too-large"
+
+
+class AgreementMissing(CtdcError):
+    """Files are refused from an organisation whose data-sharing agreement is not recorded (issue 16;
+    CTDC_REQUIRE_AGREEMENT). `extra["organisation"]` is its slug."""
+
+    code = "agreement-missing"
+
+
 class MappingNeeded(IngestError):
     """Detection found a preset, but it would ignore columns that look like fields of the standard (or read too
     few of the file's columns): a person should check a suggested mapping first. `extra["missed"]` lists the

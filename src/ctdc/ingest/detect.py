@@ -26,6 +26,9 @@ from ctdc.ingest.readers import read_header, refuse_if_not_a_table
 MIN_COVERAGE = 0.5
 # Fields whose columns are always dropped at the door: a preset ignoring them loses nothing.
 _DROPPED_ANYWAY = {"phone", "email", "address", "narrative"}
+# Columns (folded) a file must have for a standard-layout preset of a linked table to be considered.
+_ANCHORS = {"ctdc-perpetrators": ("perpetratorid", "roles"), "ctdc-links": ("victimid", "perpetratorid"),
+            "ctdc-journeys": ("victimid", "eventtype"), "ctdc-fees": ("victimid", "amount")}
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,11 @@ def _best_preset(path: Path, min_matches: int) -> tuple[MappingSpec, list[str], 
         except Exception:  # a preset whose reader does not fit this file simply scores nothing
             continue
         folded = {normalise_key(c) for c in header}
-        scores.append((sum(normalise_key(c) in folded for c in spec.columns), name, spec, header))
+        # The standard's own layouts of linked tables share field names with victims files (gender, age ...):
+        # one is a candidate only when the file has its anchor columns (the ids that make it that table).
+        if not set(_ANCHORS.get(name, ())) <= folded:
+            continue
+        scores.append((sum(normalise_key(c) in folded for c in _preset_columns(spec)), name, spec, header))
     scores.sort(key=lambda t: t[0], reverse=True)
     if not scores or scores[0][0] < min_matches:
         raise MappingError(
@@ -73,9 +80,12 @@ def _best_preset(path: Path, min_matches: int) -> tuple[MappingSpec, list[str], 
 
 
 def _preset_columns(spec: MappingSpec) -> list[str]:
+    """Every column the preset reads, those of its linked dataset types (a condensed layout) included."""
     names = [*spec.columns, *spec.record_id]
     for group in spec.flags:
         names += [*group.columns, *([group.text] if group.text else [])]
+    for linked in spec.linked:
+        names += _preset_columns(linked)
     return names
 
 

@@ -66,28 +66,31 @@ def identity_hash(names: pl.Series, births: pl.Series, citizenship: pl.Series, k
     """
     frame = pl.DataFrame({"n": fold_names(names), "b": births, "c": citizenship})
     folded = frame.select(
-        pl.when(pl.col("b").is_not_null()).then(pl.col("n")),
-        pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]),
+        pl.when(pl.col("b").is_not_null()).then(pl.col("n")).alias("n"),
+        pl.concat_str([pl.lit("|"), pl.col("b").cast(pl.String), pl.lit("|"), pl.col("c").fill_null("")]).alias("rest"),
     )
     # Token sorting and the MAC run in one plain loop: polars' list sort is slower than this for short lists.
     # The HMAC pads are hashed once and copied per row. Slices of 100,000 rows keep the Python strings
     # alive at any moment to one slice, whatever the file's size.
+    # Only rows with a name and a birth date get a hash: a file without names (a public layout, a hotline's
+    # anonymous calls) costs no Python loop at all.
+    named = folded.with_row_index("__i").filter(pl.col("n").str.contains(r"\S"))
     inner0, outer0 = _hmac_pads(key)
     parts = []
-    for start in range(0, max(folded.height, 1), 100_000):
-        out: list[str | None] = []
-        for name, rest in folded.slice(start, 100_000).iter_rows():
-            tokens = name.split() if name else None
-            if not tokens:
-                out.append(None)
-                continue
+    for start in range(0, named.height, 100_000):
+        out: list[str] = []
+        for name, rest in named.slice(start, 100_000).select("n", "rest").iter_rows():
             inner = inner0.copy()
-            inner.update((" ".join(sorted(tokens)) + rest).encode())
+            inner.update((" ".join(sorted(name.split())) + rest).encode())
             outer = outer0.copy()
             outer.update(inner.digest())
             out.append(outer.hexdigest())
         parts.append(pl.Series("identity_hash", out, dtype=pl.String))
-    return pl.concat(parts)
+    hashes = pl.concat(parts) if parts else pl.Series("identity_hash", [], dtype=pl.String)
+    if named.height == folded.height:
+        return hashes
+    blank = pl.Series("identity_hash", [None] * folded.height, dtype=pl.String)
+    return blank.scatter(named["__i"], hashes) if named.height else blank
 
 
 def record_id_hash(record_ids: pl.Series, key: bytes, organisation: str) -> pl.Series:
@@ -104,18 +107,23 @@ def record_id_hash(record_ids: pl.Series, key: bytes, organisation: str) -> pl.S
     inner0, outer0 = _hmac_pads(key)
     inner0.update(f"record-id\x1f{organisation}\x1f".encode())  # the common prefix is hashed once
     copy_inner, copy_outer = inner0.copy, outer0.copy
-    out: list[str | None] = []
-    append = out.append
-    for value in record_ids.cast(pl.String).to_list():
-        if value is None:
-            append(None)
-            continue
-        inner = copy_inner()
-        inner.update(value.encode())
-        outer = copy_outer()
-        outer.update(inner.digest())
-        append(outer.hexdigest())
-    return pl.Series(record_ids.name, out, dtype=pl.String)
+    # In slices of 100,000: the Python strings alive at any moment are one slice's, whatever the file's size.
+    ids = record_ids.cast(pl.String)
+    parts = []
+    for start in range(0, ids.len(), 100_000):
+        out: list[str | None] = []
+        append = out.append
+        for value in ids.slice(start, 100_000).to_list():
+            if value is None:
+                append(None)
+                continue
+            inner = copy_inner()
+            inner.update(value.encode())
+            outer = copy_outer()
+            outer.update(inner.digest())
+            append(outer.hexdigest())
+        parts.append(pl.Series(record_ids.name, out, dtype=pl.String))
+    return pl.concat(parts) if parts else pl.Series(record_ids.name, [], dtype=pl.String)
 
 
 def _hmac_pads(key: bytes) -> tuple[object, object]:

@@ -105,10 +105,9 @@ def _date_candidates(raw: pl.Expr, formats: tuple[str, ...]) -> tuple[pl.Expr, p
     return day, month, year
 
 
-def normalise_integer(raw: pl.Expr, lo: int | None, hi: int | None) -> tuple[Normalised, pl.Expr]:
-    """Whole numbers ("12", "12.0"); returns the value and its not-a-number flag, plus an out-of-range flag."""
-    text = raw.str.replace(r"\.0+$", "")
-    value = text.str.to_integer(strict=False)
+def _bounded(raw: pl.Expr, value: pl.Expr, lo: float | None, hi: float | None) -> tuple[Normalised, pl.Expr]:
+    """`value` parsed from `raw`: not a number where `raw` held something that did not parse, out of range (and
+    then missing) outside `lo`..`hi`."""
     bad = raw.is_not_null() & value.is_null()
     out = pl.lit(False)
     if lo is not None:
@@ -117,6 +116,31 @@ def normalise_integer(raw: pl.Expr, lo: int | None, hi: int | None) -> tuple[Nor
         out = out | (value > hi)
     out = out.fill_null(False)
     return Normalised(pl.when(out).then(None).otherwise(value), bad), out
+
+
+def normalise_integer(raw: pl.Expr, lo: int | None, hi: int | None) -> tuple[Normalised, pl.Expr]:
+    """Whole numbers ("12", "12.0"); returns the value and its not-a-number flag, plus an out-of-range flag."""
+    text = raw.str.replace(r"\.0+$", "")
+    value = text.str.to_integer(strict=False)
+    return _bounded(raw, value, lo, hi)
+
+
+def normalise_number(raw: pl.Expr, lo: float | None, hi: float | None) -> tuple[Normalised, pl.Expr]:
+    """Decimal numbers with a point ("1200", "1200.50", "1,200.50": commas only between groups of three digits);
+    a decimal comma ("1200,50") is ambiguous with a thousands separator and is not a number. Returns the value and
+    its not-a-number flag, plus an out-of-range flag.
+
+    >>> frame = pl.DataFrame({"v": ["1,200.50", "80", "1200,50", "-3", None]})
+    >>> n, out = normalise_number(pl.col("v"), 0, None)
+    >>> frame.select(n.value, n.bad.alias("bad"), out.alias("out")).rows()
+    [(1200.5, False, False), (80.0, False, False), (None, True, False), (None, False, True), (None, False, False)]
+    """
+    text = raw.str.strip_chars()
+    plain = pl.when(text.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")).then(text.str.replace_all(",", "")) \
+        .otherwise(text)
+    value = pl.when(plain.str.contains(r"^-?(\d+(\.\d*)?|\.\d+)$")).then(plain).otherwise(None) \
+        .cast(pl.Float64, strict=False)
+    return _bounded(raw, value, lo, hi)
 
 
 def normalise_boolean(raw: pl.Expr, values: dict[str, object]) -> Normalised:

@@ -12,10 +12,10 @@ leave that column empty on every row) is dropped when `notice_cell` is set, or d
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import fastexcel
 import polars as pl
 
 from ctdc.errors import IngestError, NotATable
+from ctdc.ingest.limits import UploadLimits, refuse_oversize, refuse_too_many_rows, refuse_zip_bomb
 from ctdc.ingest.mapping import ReaderOptions
 
 # Given the file's header, the columns to read: unneeded columns (narratives, say) are never even parsed.
@@ -40,6 +41,7 @@ class ReadResult:
     delimiter: str | None = None
     sheet: str | None = None
     header: list[str] | None = None  # every column name in the file, read or not
+    preamble: tuple[tuple[str, ...], ...] = ()  # rows above the header (`find_header`): titles, a release date
 
     def row_numbers(self) -> pl.Series:
         """1-based row numbers in the file, as a spreadsheet program shows them."""
@@ -168,13 +170,14 @@ def _sample_text(data: bytes, encoding: str | None) -> tuple[str, str]:
     return decode(head, encoding)
 
 
-def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, list[str]]:
+def _csv_setup(path: Path, options: ReaderOptions, data: bytes | None = None) -> tuple[bytes, str, str, list[str]]:
     """The file's bytes, its encoding and delimiter, and its header as written (names not yet stripped).
 
     UTF-16 with a byte order mark (Excel's "Unicode text") is transcoded to UTF-8 here; a file whose lines end
-    with a bare CR (old Mac exports) gets LF line ends, which is all polars reads.
+    with a bare CR (old Mac exports) gets LF line ends, which is all polars reads. `data`: the bytes to look at
+    instead of the whole file (its start, for a file read in chunks).
     """
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     forced = options.encoding
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and (forced or "utf-16").lower().replace("-", "") == "utf16":
         try:  # a file cut short may end inside a character: its last odd byte goes, as a cut line would
@@ -205,14 +208,15 @@ def _csv_setup(path: Path, options: ReaderOptions) -> tuple[bytes, str, str, lis
     return data, encoding, delimiter, header
 
 
-def _locate_csv_error(text: str, delimiter: str) -> str:
-    """Where the csv module, in strict mode, first stumbles: ', near row N', or '' if it does not."""
+def _locate_csv_error(text: str, delimiter: str, lines_before: int = 0) -> str:
+    """Where the csv module, in strict mode, first stumbles: ', near row N', or '' if it does not. `text` may be
+    a piece of the file that starts after `lines_before` lines."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         for _ in reader:
             pass
     except csv.Error:
-        return f", near row {reader.line_num}"
+        return f", near row {lines_before + reader.line_num}"
     return ""
 
 
@@ -282,7 +286,17 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None,
         raise _parse_error(path, payload, delimiter) from None
     except pl.exceptions.PolarsError:
         raise _parse_error(path, payload, delimiter) from None
-    first_row = options.header_row + 1
+    _refuse_extra_cells(path, frame, width, options.header_row + 1, delimiter)
+    frame = frame.drop(f"c{width}").rename({f"c{i}": header[i] for i in wanted})
+    if options.skip_rows:
+        frame = frame.slice(options.skip_rows)
+    frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
+    return ReadResult(frame, options.header_row + 1 + options.skip_rows, "csv", encoding, delimiter,
+                      header=header)
+
+
+def _refuse_extra_cells(path: Path, frame: pl.DataFrame, width: int, first_row: int, delimiter: str) -> None:
+    """`IngestError` when a row has a value past the header's last column (read as column `c<width>`)."""
     extra = frame.select(pl.col(f"c{width}").str.strip_chars().replace("", None).is_not_null()).to_series()
     if extra.any():
         rows = [first_row + i for i in extra.arg_true().head(5).to_list()]
@@ -294,17 +308,11 @@ def read_csv(path: Path, options: ReaderOptions, select: Selector | None = None,
             f"value that holds the delimiter {delimiter!r} must be in double quotes: fix th"
             f"{'ose rows' if len(rows) > 1 else 'at row'}, or save the file again from the spreadsheet program.",
             {"file": path.name, "code": "extra-cells", "rows": rows, "columns": width, "reason": "extra-cells"})
-    frame = frame.drop(f"c{width}").rename({f"c{i}": header[i] for i in wanted})
-    if options.skip_rows:
-        frame = frame.slice(options.skip_rows)
-    frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
-    return ReadResult(frame, options.header_row + 1 + options.skip_rows, "csv", encoding, delimiter,
-                      header=header)
 
 
-def _parse_error(path: Path, payload: bytes, delimiter: str) -> IngestError:
+def _parse_error(path: Path, payload: bytes, delimiter: str, lines_before: int = 0) -> IngestError:
     """Our own words for a CSV that polars cannot parse: its message can quote a cell, a victim's name say."""
-    where = _locate_csv_error(payload.decode("utf-8", errors="replace"), delimiter)
+    where = _locate_csv_error(payload.decode("utf-8", errors="replace"), delimiter, lines_before)
     return IngestError(
         f"{path.name} could not be read as CSV (delimiter {delimiter!r}){where}: a double quote is not where CSV "
         'expects it. A cell that starts with " must end with ", and a " inside a cell is written twice (""). '
@@ -312,32 +320,13 @@ def _parse_error(path: Path, payload: bytes, delimiter: str) -> IngestError:
         {"file": path.name, "delimiter": delimiter, "code": "csv-malformed", "reason": "misplaced-quote"})
 
 
-# XLSX and ODS are zip files of XML. Real sheets compress 5-20 times; a part unpacking to more than
-# _BOMB_RATIO times its packed size, and to more than _BOMB_BYTES, is a zip bomb, and reading it would exhaust
-# memory before a single row arrives.
-_BOMB_RATIO = 200
-_BOMB_BYTES = 50 << 20
-
-
-def _refuse_zip_bomb(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError):
-        return  # not a zip (an old .xls, say): the spreadsheet reader says what it is
-    for part in parts:
-        if part.file_size > _BOMB_BYTES and part.file_size > _BOMB_RATIO * max(part.compress_size, 1):
-            raise IngestError(
-                f"{path.name} is not a spreadsheet we can open safely: one of its parts would unpack from "
-                f"{part.compress_size / 2**20:.1f} MB to {part.file_size / 2**20:.0f} MB, which is what a zip bomb "
-                "does. Save the data again from the spreadsheet program.",
-                {"file": path.name, "code": "zip-bomb", "part": part.filename, "unpacked_bytes": part.file_size})
-
-
 def read_spreadsheet(path: Path, options: ReaderOptions, select: Selector | None = None,
-                     limit: int | None = None) -> ReadResult:
-    """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects."""
-    _refuse_zip_bomb(path)
+                     limit: int | None = None, limits: UploadLimits | None = None) -> ReadResult:
+    """XLSX/XLS/ODS through fastexcel (calamine in Rust): cells arrive as Arrow strings, never as Python objects.
+
+    The zip parts are checked against `limits` first (declared sizes, then bytes counted while inflating, nothing
+    kept): the spreadsheet reader never sees a file they refuse."""
+    refuse_zip_bomb(path, limits or UploadLimits())
     try:
         reader = fastexcel.read_excel(str(path))
     except fastexcel.FastExcelError as exc:
@@ -384,31 +373,194 @@ def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:
 
 
 def read_table(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
-               limit: int | None = None) -> ReadResult:
-    """Read `path` (CSV/TSV/XLSX/ODS) as text cells. Raises `IngestError` when it cannot be read at all.
+               limit: int | None = None, limits: UploadLimits | None = None) -> ReadResult:
+    """Read `path` (CSV/TSV/XLSX/ODS) as text cells. Raises `IngestError` when it cannot be read at all, and its
+    subclass `UploadTooLarge` when it is over `limits` (default: `UploadLimits()`, see `ctdc.ingest.limits`).
 
     `select`, given the header, names the columns to read; the others are never parsed. `limit` reads only the
     first rows (a sample).
     """
     options = options or ReaderOptions()
+    limits = limits or UploadLimits()
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"File not found: {path}", {"file": str(path), "reason": "not-found"})
+    refuse_oversize(name=path.name, size=path.stat().st_size, limits=limits)
     refuse_if_not_a_table(path)
     fmt = detect_format(path, options)
     spreadsheet = fmt in ("xlsx", "xls", "ods")
-    result = read_spreadsheet(path, options, select, limit) if spreadsheet else read_csv(path, options, select, limit)
+    preamble: tuple[tuple[str, ...], ...] = ()
+    if options.find_header and select is not None:
+        first = _first_rows(path, options, spreadsheet, limits)
+        found = next((i + 1 for i, row in enumerate(first) if len(select([c.strip() for c in row])) >= 2), None)
+        if found is not None:
+            preamble = tuple(tuple(c.strip() for c in row) for row in first[:found - 1])
+            options = ReaderOptions(**{**options.__dict__, "header_row": found, "find_header": False})
+    # A spreadsheet: one row past the cap is read, never the rest. A CSV is read whole (its bytes are capped
+    # already): polars given a row limit stops before it can see a quote left open, which must be refused.
+    n_rows = limits.max_rows + 1 if limit is None else min(limit, limits.max_rows + 1)
+    result = (read_spreadsheet(path, options, select, n_rows, limits) if spreadsheet
+              else read_csv(path, options, select, limit))
     frame = result.frame
-    header = list(result.header or frame.columns)
+    if limit is None or limit > limits.max_rows:
+        refuse_too_many_rows(name=path.name, rows=frame.height, limits=limits)
+    header, frame = _drop_notice(options, list(result.header or frame.columns), frame)
+    # Trailing rows with no value at all are padding, not records.
+    frame = frame.slice(0, _filled_height(frame))
+    return ReadResult(frame, result.first_data_row, result.format, result.encoding, result.delimiter,
+                      result.sheet, header, preamble)
+
+
+def _drop_notice(options: ReaderOptions, header: list[str], frame: pl.DataFrame) -> tuple[list[str], pl.DataFrame]:
     if options.notice_cell and header and (options.notice_cell is True or len(header[0]) > 40):
         # A sentence where the first column name should be: the public CTDC files' terms-of-use notice.
         notice = header.pop(0)
         if notice in frame.columns and frame[notice].null_count() == frame.height:
             frame = frame.drop(notice)
-    # Trailing rows with no value at all are padding, not records.
-    if frame.width:
-        nonempty = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x")).to_series()
-        last = nonempty.arg_true()
-        frame = frame.slice(0, int(last[-1]) + 1) if last.len() else frame.clear()
-    return ReadResult(frame, result.first_data_row, result.format, result.encoding, result.delimiter,
-                      result.sheet, header)
+    return header, frame
+
+
+def _filled_height(frame: pl.DataFrame) -> int:
+    """How many rows `frame` has up to its last row with a value (trailing empty rows are padding)."""
+    if not frame.width:
+        return frame.height
+    last = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x")).to_series().arg_true()
+    return int(last[-1]) + 1 if last.len() else 0
+
+
+# A CSV larger than this is read in pieces of about this many bytes (`read_table_chunks`), so the memory a
+# file takes while it is processed stays flat however large it grows (issue 14).
+CHUNK_BYTES = 8 << 20
+_SINGLE_BYTE = {"cp1252", "latin-1", "iso8859-1", "iso8859-15", "ascii"}
+
+
+def read_table_chunks(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
+                      limits: UploadLimits | None = None, chunk_bytes: int | None = None) -> Iterator[ReadResult]:
+    """`read_table` in consecutive pieces of rows, each a `ReadResult` whose `first_data_row` is its own first row.
+
+    A CSV over `chunk_bytes` (default `CHUNK_BYTES`) in UTF-8, Windows-1252 or Latin-1 is read piece by piece:
+    each piece ends at a line end outside quotes (an even number of `"` before it), is parsed, checked (cells
+    past the header) and trimmed like the whole file, and rows with no value are held back until a row with a
+    value follows them (trailing empty rows are padding, as in `read_table`). Anything else (a spreadsheet,
+    UTF-16, bare CR line ends, a header to find, a smaller file) comes whole, as `read_table` reads it.
+    The concatenated pieces are the table `read_table` returns.
+    """
+    options = options or ReaderOptions()
+    limits = limits or UploadLimits()
+    path = Path(path)
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    if (not path.is_file() or path.stat().st_size <= chunk_bytes or options.find_header
+            or detect_format(path, options) != "csv"):
+        yield read_table(path, options, select, limits=limits)
+        return
+    refuse_oversize(name=path.name, size=path.stat().st_size, limits=limits)
+    refuse_if_not_a_table(path)
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"\r" in head and b"\n" not in head):
+        yield read_table(path, options, select, limits=limits)
+        return
+    _head, encoding, delimiter, written = _csv_setup(path, options, head)
+    header = [h.strip() for h in written]
+    columns = _selected(path, header, select)
+    width = len(header)
+    wanted = list(range(width)) if columns is None else [header.index(c) for c in columns]
+    names = {f"c{i}": header[i] for i in wanted}
+    header, notice_read = _drop_notice(options, list(header), pl.DataFrame({c: [None] for c in names.values()}))
+    if (codecs.lookup(encoding).name not in _SINGLE_BYTE and encoding not in ("utf-8", "utf-8-sig")
+            or notice_read.width < len(names)  # the notice column is read: whether it is empty is the file's
+            or encoding == "utf-8" and not options.encoding and not _all_utf8(path)):
+        # A multi-byte encoding other than UTF-8 (a line end byte may sit inside a character), or the first
+        # megabyte was UTF-8 but a later byte is not: read whole, as `read_csv` decides then.
+        yield read_table(path, options, select, limits=limits)
+        return
+    first_row = options.header_row + 1
+    emitted, pending, lines_before = 0, None, 0
+    for index, piece in enumerate(_csv_pieces(path, chunk_bytes)):
+        if encoding not in ("utf-8", "utf-8-sig"):
+            piece = decode(piece, encoding)[0].encode("utf-8")
+        elif index == 0 and piece.startswith(b"\xef\xbb\xbf"):
+            piece = piece[3:]
+        try:
+            frame = pl.read_csv(
+                piece, separator=delimiter, has_header=False, skip_rows=options.header_row if index == 0 else 0,
+                schema={f"c{i}": pl.String for i in range(width + 1)}, missing_columns="insert",
+                extra_columns="ignore", truncate_ragged_lines=True, quote_char='"', columns=[*wanted, width])
+        except pl.exceptions.PolarsError:
+            raise _parse_error(path, piece, delimiter, lines_before) from None
+        lines_before += piece.count(b"\n")
+        if index == 0 and options.skip_rows:
+            first_row += options.skip_rows
+            frame = frame.slice(options.skip_rows)
+        row = first_row + emitted + (pending.height if pending is not None else 0)
+        _refuse_extra_cells(path, frame, width, row, delimiter)
+        frame = frame.drop(f"c{width}").rename(names).with_columns(pl.all().str.strip_chars().replace("", None))
+        if pending is not None:
+            frame = pl.concat([pending, frame])
+        refuse_too_many_rows(name=path.name, rows=emitted + frame.height, limits=limits)
+        filled = _filled_height(frame)
+        pending = frame.slice(filled)  # empty rows so far: padding unless a row with a value follows
+        if filled:
+            yield ReadResult(frame.slice(0, filled), first_row + emitted, "csv", encoding, delimiter,
+                             header=header)
+            emitted += filled
+    if not emitted:  # nothing but empty rows: one empty piece, as `read_table` gives
+        yield ReadResult(pending.clear() if pending is not None else pl.DataFrame(schema=list(names.values())),
+                         first_row, "csv", encoding, delimiter, header=header)
+
+
+def _csv_pieces(path: Path, size: int) -> Iterator[bytes]:
+    """The bytes of `path` in pieces of about `size`, each ending at a line end outside double quotes."""
+    rest = b""
+    with path.open("rb") as fh:
+        while block := fh.read(size):
+            data = rest + block
+            cut = data.rfind(b"\n")
+            # An odd number of quotes before a line end: it is inside a quoted cell. Look at the one before.
+            while cut >= 0 and data.count(b'"', 0, cut) % 2:
+                cut = data.rfind(b"\n", 0, cut)
+            if cut < 0:
+                rest = data
+                continue
+            yield data[:cut + 1]
+            rest = data[cut + 1:]
+    if rest:
+        yield rest
+
+
+def _all_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (read in blocks; nothing kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        try:
+            while block := fh.read(_SAMPLE * 8):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+_HEADER_SEARCH = 10
+
+
+def _first_rows(path: Path, options: ReaderOptions, spreadsheet: bool,
+                limits: UploadLimits) -> list[list[str]]:
+    """The first rows of the file as text cells (empty cells as ''), to find where the header is."""
+    if spreadsheet:
+        refuse_zip_bomb(path, limits)
+        try:
+            reader = fastexcel.read_excel(str(path))
+            sheet = options.sheet or reader.sheet_names[0]
+            rows = reader.load_sheet(sheet, header_row=None, n_rows=_HEADER_SEARCH, dtypes="string").to_arrow()
+        except fastexcel.FastExcelError:
+            return []  # the reader proper says what is wrong with the file
+        columns = [col.to_pylist() for col in rows.columns]
+        return [[("" if col[i] is None else str(col[i])) for col in columns] for i in range(rows.num_rows)]
+    _data, _encoding, delimiter, _header = _csv_setup(path, ReaderOptions(**{**options.__dict__, "header_row": 1}))
+    sample, _ = _sample_text(_data, _encoding if _encoding != "utf-16" else "utf-8")
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    try:
+        return [row for _, row in zip(range(_HEADER_SEARCH), reader, strict=False)]
+    except csv.Error:
+        return []
