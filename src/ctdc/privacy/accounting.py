@@ -17,9 +17,22 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
-import opendp.prelude as dp
 
 from ctdc.errors import InvalidPrivacyParameter, MechanismNotVetted
+
+
+class _OpenDP:
+    """`opendp.prelude`, imported on first use. Importing it takes a second or more (it loads polars and
+    numpy extras), and every `ctdc` process imports this package through the CLI: a server, a worker or a
+    `ctdc org list` that never draws noise should not pay for it."""
+
+    def __getattr__(self, name: str):
+        import opendp.prelude
+
+        return getattr(opendp.prelude, name)
+
+
+dp = _OpenDP()
 
 
 def enable_opendp() -> None:

@@ -110,24 +110,24 @@ class Aggregates:
     def to_frame(self) -> pl.DataFrame:
         """One row per combination: `combination` (`col:value;…`), `length`, `count` (integer)."""
         parts = [pl.DataFrame({"combination": [""], "length": [0], "count": [round(self.total)]})]
-        for cols in sorted(self.marginals, key=lambda c: (len(c), c)):
-            m = self.marginals[cols]
-            if not len(m.counts):
+        # Every `col:value` label once, and each combination's labels gathered and joined by polars, length by
+        # length: a release has thousands of column tuples, and a frame built per tuple cost seconds per build.
+        labels = pl.Series([f"{name}:{v}" for name, cats in zip(self.columns, self.categories, strict=True)
+                            for v in cats], dtype=pl.String)
+        offsets = np.concatenate([[0], np.cumsum([len(cats) for cats in self.categories])[:-1]]).astype(np.int64)
+        for size in sorted({len(c) for c in self.marginals}):
+            tuples = [m for cols, m in sorted(self.marginals.items()) if len(cols) == size and len(m.counts)]
+            if not tuples:
                 continue
-            labels = None
-            for i, c in enumerate(cols):
-                cats = np.array([f"{self.columns[c]}:{v}" for v in self.categories[c]], dtype=object)
-                piece = cats[m.values[:, i]]
-                labels = piece if labels is None else labels + ";" + piece
-            parts.append(
-                pl.DataFrame(
-                    {
-                        "combination": pl.Series(labels, dtype=pl.String),
-                        "length": pl.Series(np.full(len(m.counts), len(cols)), dtype=pl.Int64),
-                        "count": pl.Series(np.rint(m.counts).astype(np.int64)),
-                    }
-                )
-            )
+            codes = np.concatenate([m.values.astype(np.int64) + offsets[list(m.cols)] for m in tuples])
+            counts = np.concatenate([m.counts for m in tuples])
+            pieces = pl.DataFrame({f"c{i}": labels.gather(codes[:, i]) for i in range(size)})
+            combination = pieces.select(pl.concat_str(pl.all(), separator=";")).to_series()
+            parts.append(pl.DataFrame({
+                "combination": combination,
+                "length": pl.Series(np.full(len(counts), size), dtype=pl.Int64),
+                "count": pl.Series(np.rint(counts).astype(np.int64)),
+            }))
         return pl.concat(parts, how="vertical_relaxed")
 
 

@@ -28,36 +28,39 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from ctdc.privacy.aggregates import Aggregates
 
 BUCKETS: tuple[tuple[int, int | None], ...] = ((1, 10), (11, 100), (101, 1000), (1001, None))
 
 
+def _combinations(aggregates: Aggregates, size: int, ids: dict[tuple[int, ...], int]) -> pl.DataFrame:
+    """Every combination of the marginals of `size` columns as (marginal id, its codes, count), one frame."""
+    parts = [(ids.setdefault(m.cols, len(ids)), m) for m in aggregates.of_length(size)]
+    values = np.concatenate([m.values for _, m in parts]) if parts else np.empty((0, size), np.int32)
+    columns = {"marginal": np.concatenate([np.full(len(m.counts), i, np.int32) for i, m in parts]) if parts else
+               np.empty(0, np.int32)}
+    columns.update({f"v{j}": values[:, j].astype(np.int32) for j in range(size)})
+    columns["count"] = np.concatenate([m.counts for _, m in parts]) if parts else np.empty(0)
+    return pl.DataFrame(columns)
+
+
 def compare_aggregates(original: Aggregates, output: Aggregates) -> dict[int, dict[str, Any]]:
     """Per length, how `output` counts compare with `original` (unprotected) counts."""
-    card = original.cardinalities
     result: dict[int, dict[str, Any]] = {}
     for size in range(1, original.length + 1):
-        o_all, x_all, n_out, n_fab = [], [], 0, 0
-        for m in original.of_length(size):
-            keys_o = m.keys(card)
-            x = output.get(m.cols)
-            keys_x = x.keys(card)
-            order = np.argsort(keys_x)
-            pos = np.searchsorted(keys_x, keys_o, sorter=order)
-            pos = order[np.clip(pos, 0, max(len(keys_x) - 1, 0))] if len(keys_x) else pos
-            found = (keys_x[pos] == keys_o) if len(keys_x) else np.zeros(len(keys_o), dtype=bool)
-            o_all.append(m.counts)
-            x_all.append(np.where(found, x.counts[pos] if len(keys_x) else 0.0, 0.0))
-            n_fab += int((~np.isin(keys_x, keys_o)).sum())
-        for cols, x in output.marginals.items():
-            if len(cols) == size:
-                n_out += len(x.counts)
-                if cols not in original.marginals:
-                    n_fab += len(x.counts)
-        o = np.concatenate(o_all) if o_all else np.empty(0)
-        xv = np.concatenate(x_all) if x_all else np.empty(0)
+        # One join per length over every marginal at once: a release has thousands of column tuples, and a
+        # search per tuple spent seconds of each build in Python overhead.
+        ids: dict[tuple[int, ...], int] = {}
+        o_frame = _combinations(original, size, ids)
+        x_frame = _combinations(output, size, ids)
+        on = ["marginal", *(f"v{j}" for j in range(size))]
+        matched = o_frame.join(x_frame, on=on, how="left", maintain_order="left")
+        n_out = x_frame.height
+        n_fab = x_frame.join(o_frame, on=on, how="anti").height
+        o = matched["count"].to_numpy()
+        xv = matched["count_right"].fill_null(0.0).to_numpy()
         present = xv > 0
         buckets = []
         for lo, hi in BUCKETS:

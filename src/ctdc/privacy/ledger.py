@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,7 +125,9 @@ class PrivacyLedger:
         Call it *before* releasing the computation's output: a refused charge means nothing may be released.
         `budget.rho` (the zCDP budget spent, when the computation has one) is recorded with the entry.
         """
-        with self._lock:
+        # The store's own lock (a database's, across processes) around the read, the check and the write: two
+        # computations charged at once can never both pass a check made before either was written.
+        with self._lock, getattr(self.store, "locked", nullcontext)():
             s = self.spent(dataset)
             if s.epsilon + budget.epsilon > self.total.epsilon + _TOLERANCE or (
                 s.delta + budget.delta > self.total.delta + _TOLERANCE

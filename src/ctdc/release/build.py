@@ -36,9 +36,10 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,21 +48,36 @@ import polars as pl
 
 from ctdc.checksums import sha256_file
 from ctdc.errors import ReleaseError
-from ctdc.fixtures.xlsx import write_xlsx
+from ctdc.formulas import defuse_frame
 from ctdc.privacy.threshold import protected_counts
 from ctdc.release import package
 from ctdc.release.checks import CheckResult, check_release, public_checks
 from ctdc.release.ctdc_public import columns as public_columns
 from ctdc.release.ctdc_public import write_ctdc_public
+from ctdc.release.linked import (
+    BOUNDS,
+    DEFAULT_BOUND,
+    ORDER,
+    bound_links,
+    is_linked,
+    release_dataset,
+    run_linked,
+)
 from ctdc.release.methods import MethodParams, as_text, get_method, multi_valued
+from ctdc.release.routes import ROUTE_COLUMNS, corridor_counts
 from ctdc.standard import Dataset, load_standard
 from ctdc.standard.codebook import export as export_codebook
+from ctdc.xlsx import write_xlsx
 
 VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
 # One-way dimensions of the portal's headline counts, in the order the portal shows them.
 DIMENSIONS = ("registration_year", "gender", "age_band", "majority_status", "citizenship",
               "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control", "data_source")
 MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control"})
+# The same for a linked release (perpetrators through their links), in the order the perpetrator page shows them.
+LINKED_DIMENSIONS = ("role_groups", "relation_to_victim", "gender", "perpetrator_age_band", "citizenship_region",
+                     "exploitation_region", "victim_paid_perpetrator")
+LINKED_MULTI = frozenset({"role_groups", "relation_to_victim"})
 # The columns of a victims release, those of the public CTDC layout plus trafficking status and who decided it
 # (standard 0.2.0). Never released: `victim_id` (a surrogate key that would single out every row), exact ages (the
 # bands carry them). Not released yet: recruitment methods and online platforms (40 more flag columns, which the
@@ -134,58 +150,133 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str, method: str = "k-anonymity",
-                  params: MethodParams | None = None, notes: str = "", now: datetime | None = None,
-                  previous: dict | None = None, inputs: dict | None = None,
-                  progress: Progress = _no_progress) -> BuiltRelease:
-    """Protect `frame` (approved records) with `method` and write release `version` of `dataset` under `root`.
+@contextmanager
+def release_folder_in_place(final: Path, progress: Progress = _no_progress) -> Iterator[Path]:
+    """A temporary folder beside `final` to write a release into; when the block ends, it is sealed
+    (CHECKSUMS.sha256, files read-only, synced to disk) and renamed to `final` in one step, so a release folder is
+    either complete or absent. On any error, a kill excepted, the temporary folder is removed (a killed build's
+    leftover `.tmp-*` is cleared by the next build)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        yield tmp
+        lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(tmp.iterdir())]
+        (tmp / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for p in tmp.iterdir():
+            p.chmod(0o444)  # published files never change; read-only says so to anyone on the machine
+        tmp.chmod(0o755)
+        progress(95, "Syncing to disk and moving into place")
+        _fsync_tree(tmp)
+        os.rename(tmp, final)  # atomic on one filesystem; fails if `final` appeared meanwhile
+        _fsync_tree(final.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
-    `previous` is the metadata of the previous release (for CHANGES.md); `inputs` adds facts about the input
-    (e.g. `records_by_contributor_type`) to the steward report. The disclosure checks run on the output and
-    are returned, not raised: the caller decides whether a release may be published (`checks_passed`).
-    """
-    now = now or datetime.now(UTC)
-    params = params or MethodParams()
-    run = get_method(method)
+
+def new_release_folder(root: Path, dataset: str, version: str, frame: pl.DataFrame) -> Path:
+    """Where release `version` of `dataset` goes, after the checks every release shares: rows to release, a
+    well-formed version, and no release of that version yet (a release is never rewritten)."""
     if frame.height == 0:
         raise ReleaseError(f"No approved {dataset} records to release yet.", {"dataset": dataset})
     if not VERSION_RE.match(version):
         raise ReleaseError(f"Release version '{version}' is not of the form YYYY.MM.N.", {"version": version})
-    std = load_standard()
-    ds = std.dataset(dataset)
-    leaked = [c for c in ds.direct_identifiers if c in frame.columns]
-    if leaked:
-        raise ReleaseError(f"Refusing to release: direct identifier columns present: {', '.join(leaked)}.",
-                           {"columns": leaked})
     final = root / dataset / version
     if final.exists():
         raise ReleaseError(f"Release {dataset} {version} already exists and is never rewritten.",
                            {"dataset": dataset, "version": version})
+    return final
+
+
+def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str, method: str = "k-anonymity",
+                  params: MethodParams | None = None, notes: str = "", now: datetime | None = None,
+                  previous: dict | None = None, inputs: dict | None = None,
+                  contributors: dict[str, int] | None = None,
+                  progress: Progress = _no_progress, bound: int | None = None) -> BuiltRelease:
+    """Protect `frame` (approved records) with `method` and write release `version` of `dataset` under `root`.
+
+    `previous` is the metadata of the previous release (for CHANGES.md); `inputs` adds facts about the input
+    (e.g. `records_by_contributor_type`) to the steward report. `contributors` is the number of contributing
+    organisations by type (`{"hotline": 1, "case_management": 2}`): public, stated in the release's metadata,
+    report and summary. It counts organisations, as the public list of contributors does (a contributor is
+    credited by name unless it asks not to be): never records, so nothing in it is counted on the victims.
+    The disclosure checks run on the output and are returned, not raised: the caller decides whether a release
+    may be published (`checks_passed`).
+    A linked dataset (`perpetrators`) takes `frame` as its link table with the victim key `victim_id` and a
+    random `perpetrator_id`; at most `bound` links per victim are released (`ctdc.release.linked`; default 3).
+    `journey_events` takes its route table (`ctdc.release.routes.routes_from_events`), one row per victim.
+    """
+    now = now or datetime.now(UTC)
+    params = params or MethodParams()
+    if params.years_to is None:  # the release's own date: public, the same whoever is in the input
+        params = replace(params, years_to=now.year)
+    run = get_method(method)
+    final = new_release_folder(root, dataset, version, frame)
+    std = load_standard()
+    linked = is_linked(dataset)
+    if bound is None:
+        bound = BOUNDS.get(dataset, DEFAULT_BOUND)
+    routes = dataset == "journey_events"
+    # A linked dataset (perpetrators) is released as its links to victims, at most `bound` rows per victim
+    # (ctdc.release.linked): the release table's columns come from the perpetrators, links and victims.
+    ds = release_dataset(bound, dataset) if linked else std.dataset(dataset)
+    leaked = [c for c in std.dataset(dataset).direct_identifiers if c in frame.columns]
+    if leaked:
+        raise ReleaseError(f"Refusing to release: direct identifier columns present: {', '.join(leaked)}.",
+                           {"columns": leaked})
 
     # --- protect -------------------------------------------------------------------------------------------
-    cols = released_columns(frame, ds)
+    if linked:
+        frame = bound_links(frame, bound=bound, order=ORDER[dataset])
+        cols = [c for c in ds.field_names if c in frame.columns]
+    else:
+        cols = released_columns(frame, ds)
     table = frame.select(cols)
     progress(10, f"Protecting {table.height} records with {method}")
-    result = run(table, params, ds)
+    result = run_linked(method, table, params, ds, bound=bound) if linked else run(table, params, ds)
     micro = result.microdata.select(cols)
     progress(60, f"Running the disclosure checks on {micro.height} output rows")
-    # rare-combinations looks at every released column: the quasi-identifiers and all the others.
+    # rare-combinations looks at every released column: the quasi-identifiers and all the others. A linked
+    # release is checked at k x B rows, what k victims need.
+    k_rows = params.k * bound if linked else params.k
     checks = check_release(as_text(table), micro, quasi_identifiers=list(ds.quasi_identifiers),
-                           sensitive=[c for c in cols if c not in ds.quasi_identifiers], k=params.k,
+                           sensitive=[c for c in cols if c not in ds.quasi_identifiers], k=k_rows,
                            length=params.length, method=method, multi=multi_valued(table, ds))
 
     # --- describe ------------------------------------------------------------------------------------------
     created = now.isoformat(timespec="seconds")
     # Public: what was published and how. Nothing here is counted on the input (see the module docstring).
     metadata = {
-        "dataset": dataset, "version": version, "method": method, "params": params.as_dict(method),
+        "dataset": dataset, "version": version, "method": method,
+        "params": {**params.as_dict(method), **({"contribution_bound": bound} if linked else {})},
         "standard_version": std.version, "records": micro.height,
         "created": created, "notes": notes, "privacy_unit": ds.privacy_unit,
         "previous_version": previous["version"] if previous else None,
         "checks_passed": not any(c.blocks for c in checks),
     }
-    counts = protected_counts(micro, [c for c in DIMENSIONS if c in micro.columns], k=params.k, multi=MULTI)
-    summary = package.summary(micro, counts, params.k, method)
+    if contributors is not None:
+        metadata["contributors_by_type"] = dict(sorted(contributors.items()))
+    dims = ROUTE_COLUMNS if routes else LINKED_DIMENSIONS if linked else DIMENSIONS
+    counts = protected_counts(micro, [c for c in dims if c in micro.columns], k=k_rows,
+                              multi=MULTI | LINKED_MULTI)
+    summary = package.summary(micro, counts, k_rows, method)
+    if linked:
+        summary["by"] = {d: counts.filter((pl.col("dimension") == d) & (pl.col("value") != "*"))
+                         .select("value", "count").to_dicts() for d in dims}
+        summary["contribution_bound"] = bound
+    if routes:
+        # The route map's arcs and the table of top corridors: counts of the released rows, threshold k.
+        summary["corridors"] = corridor_counts(micro, k=k_rows)
+    elif linked:
+        # The perpetrator page's profile by region of exploitation: the same threshold, within each region.
+        summary["by_exploitation_region"] = {
+            region: {d: part.filter(pl.col("dimension") == d).select("value", "count").to_dicts()
+                     for d in ("role_groups", "gender", "relation_to_victim")}
+            for region in micro["exploitation_region"].drop_nulls().unique().sort().to_list() if region != "*"
+            for part in [protected_counts(micro.filter(pl.col("exploitation_region") == region),
+                                          ["role_groups", "gender", "relation_to_victim"], k=k_rows,
+                                          multi=LINKED_MULTI).filter(pl.col("value") != "*")]}
+    if contributors is not None:  # the portal's headline "contributing organisations by type"
+        summary["contributors_by_type"] = metadata["contributors_by_type"]
     title = f"ctdc {ds.label.lower()} dataset, release {version} ({method})"
     report = {
         "release": metadata,
@@ -202,16 +293,19 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
 
     # --- write ---------------------------------------------------------------------------------------------
     (root / dataset).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root / dataset))
-    try:
+    with release_folder_in_place(final, progress) as tmp:
         progress(70, "Writing microdata (CSV, XLSX, Parquet, ctdc-public)")
         # Independent files, written side by side: polars and zlib release the GIL, so two cores both work.
         with ThreadPoolExecutor(max_workers=4) as pool:
-            writes = [pool.submit(micro.write_csv, tmp / "microdata.csv"),
+            # CSV and XLSX are opened in spreadsheet programs: text that starts like a formula is defused there
+            # (ctdc.formulas); Parquet keeps the values as they are.
+            sheet = defuse_frame(micro)
+            writes = [pool.submit(sheet.write_csv, tmp / "microdata.csv"),
                       pool.submit(micro.write_parquet, tmp / "microdata.parquet"),
-                      pool.submit(write_xlsx, tmp / "microdata.xlsx", "microdata", [cols], micro),
-                      pool.submit(write_ctdc_public, micro, tmp / "ctdc-public.csv"),
-                      pool.submit(result.aggregates.write_csv, tmp / "aggregates.csv")]
+                      pool.submit(write_xlsx, tmp / "microdata.xlsx", "microdata", [cols], sheet),
+                      pool.submit(defuse_frame(result.aggregates).write_csv, tmp / "aggregates.csv")]
+            if not linked:  # the public CTDC layout is the victims' (its victim-perpetrator flavour: not yet)
+                writes.append(pool.submit(write_ctdc_public, micro, tmp / "ctdc-public.csv"))
             for w in writes:
                 w.result()  # re-raises a failed write here, inside the cleanup below
         progress(85, "Writing codebook, data package, report, citation and terms")
@@ -222,27 +316,12 @@ def build_release(frame: pl.DataFrame, *, root: Path, dataset: str, version: str
         _write_json(tmp / "summary.json", summary)
         _write_json(tmp / "metadata.json", metadata)
         _write_json(tmp / "report.json", report)
-        (tmp / "report.html").write_text(package.report_html(report), encoding="utf-8")
-        (tmp / "CITATION.cff").write_text(package.citation(dataset=dataset, version=version, method=method,
-                                                           created=created, title=title), encoding="utf-8")
-        (tmp / "TERMS.md").write_text(package.TERMS, encoding="utf-8")
-        (tmp / "CHANGES.md").write_text(package.changes(metadata, previous), encoding="utf-8")
+        package.write_documents(tmp, report=report, metadata=metadata, previous=previous, dataset=dataset,
+                                version=version, method=method, created=created, title=title)
         files = {p.name: (sha256_file(p), p.stat().st_size) for p in tmp.iterdir()}
         _write_json(tmp / "datapackage.json", package.datapackage(
             dataset=dataset, version=version, title=title, created=created, micro_columns=cols, ds=ds,
-            public_columns=public_columns(), files=files, description=notes or title))
-        lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(tmp.iterdir())]
-        (tmp / "CHECKSUMS.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        for p in tmp.iterdir():
-            p.chmod(0o444)  # published files never change; read-only says so to anyone on the machine
-        tmp.chmod(0o755)
-        progress(95, "Syncing to disk and moving into place")
-        _fsync_tree(tmp)
-        os.rename(tmp, final)  # atomic on one filesystem; fails if `final` appeared meanwhile
-        _fsync_tree(final.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            public_columns=[] if linked else public_columns(), files=files, description=notes or title))
     progress(100, f"Release {dataset} {version} written")
     return BuiltRelease(dataset, version, final, summary, metadata, checks, _jsonable(steward_report))
 

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ctdc.formulas import defuse_frame
+
 NOTICE = ("By using this data you agree to the Terms of Use: see TERMS.md in this release. "
           "Simulated or protected data, never to be used to identify anyone")
 
@@ -178,5 +180,5 @@ def to_ctdc_public(frame: pl.DataFrame) -> pl.DataFrame:
 def write_ctdc_public(frame: pl.DataFrame, path: Path) -> None:
     """Write `frame` (release microdata) as a `ctdc-public` CSV: notice cell, leading empty field, `;`, CRLF."""
     out = to_ctdc_public(frame)
-    out = out.select(pl.lit(None, dtype=pl.String).alias(NOTICE), pl.all())
+    out = defuse_frame(out.select(pl.lit(None, dtype=pl.String).alias(NOTICE), pl.all()))  # ctdc.formulas
     out.write_csv(path, separator=";", line_terminator="\r\n", quote_char='"', null_value="")

@@ -60,7 +60,9 @@ class MethodParams:
     """Privacy parameters of a release (the release spec). `budget` is the DP budget (privacy unit: one victim).
 
     `ranges` declares integer ranges for the release's public domain, e.g. `{"registration_year": (2010, 2025)}`;
-    integer fields without one use the bounds the standard gives them (registration_year: 2000-2030).
+    integer fields without one use the bounds the standard gives them (registration_year: 2000-2030), a year
+    field (unit `year`) ending at `years_to` when it is set: `build_release` sets it to the year the release is
+    built, a public fact, so no synthetic record is registered in a year that has not happened yet.
     """
 
     k: int = 11
@@ -72,6 +74,7 @@ class MethodParams:
     ledger: Any = field(default=None, compare=False)
     purpose: str = "release"
     ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    years_to: int | None = None
 
     def as_dict(self, method: str) -> dict[str, Any]:
         """The parameters that matter for `method`, as recorded in metadata and the catalogue."""
@@ -92,8 +95,25 @@ def release_domain(columns: list[str], ds: Dataset, params: MethodParams) -> Dom
     >>> d = release_domain(["gender", "registration_year"], load_standard().dataset("victims"), MethodParams())
     >>> d.describe()["registration_year"]
     'bounds of the field in the standard: 2000-2030 (31 values)'
+    >>> d = release_domain(["registration_year"], load_standard().dataset("victims"), MethodParams(years_to=2026))
+    >>> d.describe()["registration_year"]
+    'range declared for the release: 2000-2026 (27 values)'
     """
-    return Domain.from_standard(ds, columns, ranges=params.ranges)
+    return Domain.from_standard(ds, columns, ranges={**_years_to_date(columns, ds, params), **params.ranges})
+
+
+def _years_to_date(columns: list[str], ds: Dataset, params: MethodParams) -> dict[str, tuple[int, int]]:
+    """Year fields whose standard bounds run past `params.years_to`, ended there."""
+    if params.years_to is None:
+        return {}
+    out = {}
+    for name in columns:
+        if name not in ds.field_names:
+            continue
+        f = ds.field(name)
+        if f.unit == "year" and f.min is not None and f.max is not None and int(f.max) > params.years_to:
+            out[name] = (int(f.min), max(int(f.min), params.years_to))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,6 +284,11 @@ def _synthetic(frame: pl.DataFrame, params: MethodParams, ds: Dataset, engine_me
         # post-processing and would void the DP guarantee.
         micro, blanked = blank_unique_copies(text, micro)
         steward["unique_record_copies_blanked"] = blanked  # counted on the input
+    # The public risk is that of the rows as published (after any blanking), so that every number in it can be
+    # recomputed from the published file alone; the engine's was measured before the blanking.
+    length = min(params.length, len(qi))
+    report["risk_synthetic"] = (assess_risk(to_flags(as_text(micro), ds), qi, k=params.k, length=length).as_dict()
+                                if micro.height else None)
     return MethodResult(micro, _aggregates_frame(rel.aggregates), report, steward)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -85,17 +86,19 @@ def datapackage(*, dataset: str, version: str, title: str, created: str, micro_c
         "licenses": [LICENSE],
         "resources": [
             res("microdata", "microdata.csv", {"fields": _string_fields(micro_columns, ds), "missingValues": [""]},
-                title="Protected microdata, one row per (synthetic or k-anonymized) victim"),
+                title="Protected microdata, one row per (synthetic or k-anonymized) "
+                      f"{'victim' if dataset == 'victims' else 'victim-perpetrator link'}"),
             res("aggregates", "aggregates.csv", {"fields": [
                 {"name": "combination", "type": "string", "description": "column:value pairs joined by ';'"},
                 {"name": "length", "type": "integer"},
                 {"name": "count", "type": "integer", "constraints": {"minimum": 0}},
                 {"name": "protection", "type": "string"}], "missingValues": [""]},
                 title="Protected counts of every combination up to length L"),
-            res("ctdc-public", "ctdc-public.csv",
-                {"fields": _string_fields([NOTICE, *public_columns]), "missingValues": [""]},
-                title="The microdata in the public CTDC k-anonymized layout",
-                dialect={"delimiter": ";", "lineTerminator": "\r\n", "quoteChar": '"'}),
+            *([res("ctdc-public", "ctdc-public.csv",
+                   {"fields": _string_fields([NOTICE, *public_columns]), "missingValues": [""]},
+                   title="The microdata in the public CTDC k-anonymized layout",
+                   dialect={"delimiter": ";", "lineTerminator": "\r\n", "quoteChar": '"'})]
+              if public_columns else []),
         ],
     }
 
@@ -166,6 +169,23 @@ def _cell(v: Any) -> str:
     return html.escape(str(v))
 
 
+def contributors_text(by_type: dict[str, int]) -> str:
+    """The contributing organisations by type, as the release report states them.
+
+    >>> contributors_text({"case_management": 2, "hotline": 1})
+    '3 organisations: 2 case management, 1 hotline'
+    """
+    total = sum(by_type.values())
+    parts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(by_type.items()))
+    return f"{total} organisation{'s' if total != 1 else ''}: {parts}"
+
+
+def _contributors_html(by_type: dict[str, int] | None) -> str:
+    if by_type is None:
+        return ""
+    return f"<p>Contributing organisations (organisations, not records): {html.escape(contributors_text(by_type))}.</p>"
+
+
 def report_html(report: dict[str, Any], steward: bool = False) -> str:
     """report.html (or, with `steward`, the steward report): self-contained (inline CSS, no scripts, nothing
     fetched)."""
@@ -182,6 +202,7 @@ def report_html(report: dict[str, Any], steward: bool = False) -> str:
              f"<p>Method <strong>{esc(meta['method'])}</strong>, parameters {_cell(meta['params'])}"
              + (f", standard {esc(meta['standard_version'])}, previous release "
                 f"{esc(str(meta.get('previous_version') or 'none'))}" if "standard_version" in meta else "") + ".</p>",
+             _contributors_html(meta.get("contributors_by_type")),
              "<h2>Disclosure checks on the output</h2>",
              "" if report["checks"] else f"<p>{esc(NO_PUBLIC_CHECKS)}</p>",
              "<table><tr><th>check</th><th>result</th><th>blocking</th><th>detail</th></tr>"]
@@ -223,3 +244,14 @@ def summary(micro: pl.DataFrame, counts: pl.DataFrame, k: int, method: str) -> d
         "top_citizenships": dim("citizenship")[:10],
         "by_registration_year": sorted(dim("registration_year"), key=lambda d: d["value"]),
     }
+
+
+def write_documents(folder: Path, *, report: dict[str, Any], metadata: dict[str, Any],
+                    previous: dict[str, Any] | None, dataset: str, version: str, method: str, created: str,
+                    title: str) -> None:
+    """The human-readable files of every release folder: report.html, CITATION.cff, TERMS.md, CHANGES.md."""
+    (folder / "report.html").write_text(report_html(report), encoding="utf-8")
+    (folder / "CITATION.cff").write_text(citation(dataset=dataset, version=version, method=method, created=created,
+                                                  title=title), encoding="utf-8")
+    (folder / "TERMS.md").write_text(TERMS, encoding="utf-8")
+    (folder / "CHANGES.md").write_text(changes(metadata, previous), encoding="utf-8")
