@@ -24,6 +24,19 @@ def setup_django() -> None:
     django.setup()
 
 
+def refuse_unsafe_start() -> None:
+    """Exit with the production problems (ctdc.web.security.checks) before serving or running tasks."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ctdc.web.security.checks import refuse_unsafe_start as check
+
+    try:
+        check()
+    except ImproperlyConfigured as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))

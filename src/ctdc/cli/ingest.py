@@ -68,7 +68,7 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
     s.refresh_from_db()
     data = {"submission": s.pk, "rows_read": s.rows_read, "accepted": s.accepted, "quarantined": s.quarantined,
             "duplicates": s.duplicates, "errors_by_rule": s.stats.get("errors_by_rule", {}),
-            "blanks_by_column": s.stats.get("blanks_by_column", {}),
+            "blanks_by_column": s.stats.get("blanks_by_column", {}), "notes": s.stats.get("notes", []),
             "status": s.status, "new": outcome.created, "mapping": s.mapping_name}
     if approve:
         # A steward's act: the pairs this approval flagged with other organisations' records (never shown to a
@@ -79,6 +79,8 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
             f"{s.quarantined} quarantined, {s.duplicates} duplicates (mapping {s.mapping_name}).")
     if s.stats.get("errors_by_rule"):
         text += "\nProblems by rule: " + ", ".join(f"{k} {v}" for k, v in s.stats["errors_by_rule"].items())
+    for n in s.stats.get("notes", []):
+        text += f"\nNote ({n['code']}): {n['message']}"
     blanks = {k: v for k, v in s.stats.get("blanks_by_column", {}).items() if v}
     if blanks:
         # Missing values, not errors: the records went in with those fields empty.

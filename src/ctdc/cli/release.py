@@ -3,7 +3,7 @@ import click
 from ctdc.cli.common import emit, fail, json_option, setup_django
 from ctdc.errors import CtdcError
 
-METHOD_NAMES = ["k-anonymity", "k-synthetic", "dp-synthetic"]
+METHOD_NAMES = ["k-anonymity", "k-synthetic", "dp-synthetic", "as-published"]
 
 
 def _row(r) -> dict:
@@ -22,8 +22,9 @@ def release() -> None:
 
 @release.command("build")
 @click.option("--dataset", default="victims", show_default=True)
-@click.option("--method", type=click.Choice(METHOD_NAMES), default="k-anonymity", show_default=True,
-              help="Privacy method of the microdata.")
+@click.option("--method", type=click.Choice(METHOD_NAMES),
+              help="Privacy method of the microdata (default: k-anonymity). A dataset of published aggregates "
+                   "(government_response) is released as-published, its only method.")
 @click.option("--k", type=click.IntRange(min=2, max=1000), help="k of k-anonymity / k-synthetic and of the disclosure checks "
               "(default: CTDC_SUPPRESSION_K, 11).")
 @click.option("--epsilon", type=click.FloatRange(min=0, min_open=True), help="dp-synthetic: privacy budget epsilon "
@@ -37,7 +38,7 @@ def release() -> None:
 @click.option("--notes", default="", help="Release notes.")
 @click.option("--publish", is_flag=True, help="Publish at once if every disclosure check passes.")
 @json_option
-def build(dataset: str, method: str, k: int | None, epsilon: float | None, delta: float | None, length: int | None,
+def build(dataset: str, method: str | None, k: int | None, epsilon: float | None, delta: float | None, length: int | None,
           seed: int | None, notes: str, publish: bool, as_json: bool) -> None:
     """Build a release from the approved records of the central repository (a draft unless --publish).
 

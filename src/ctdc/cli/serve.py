@@ -4,7 +4,7 @@ import sys
 import click
 from django.core.management import call_command
 
-from ctdc.cli.common import setup_django
+from ctdc.cli.common import refuse_unsafe_start, setup_django
 from ctdc.cli.supervisor import Child, Supervisor
 
 
@@ -22,6 +22,7 @@ def serve(host: str, port: int, workers: int, task_worker: bool) -> None:
     run workers on other machines use `--no-task-worker` here and `ctdc worker` there.
     """
     setup_django()
+    refuse_unsafe_start()
     call_command("collectstatic", interactive=False, verbosity=0)
     bin_dir = os.path.dirname(sys.executable)
     children = [Child("web server", [os.path.join(bin_dir, "gunicorn"), "ctdc.web.config.wsgi:application",

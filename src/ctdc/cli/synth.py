@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from ctdc.errors import CtdcError
+from ctdc.formulas import defuse_frame
 from ctdc.privacy.budget import DEFAULT_MAX_RECORDS, Budget
 from ctdc.privacy.domain import Domain
 from ctdc.privacy.ledger import JsonLinesStore, PrivacyLedger
@@ -133,8 +134,8 @@ def synth(
         sys.exit(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    release.synthetic.write_csv(out / "synthetic.csv")
-    release.aggregates.to_frame().write_csv(out / "aggregates.csv")
+    defuse_frame(release.synthetic).write_csv(out / "synthetic.csv")  # opened in spreadsheets: ctdc.formulas
+    defuse_frame(release.aggregates.to_frame()).write_csv(out / "aggregates.csv")
     (out / "report.json").write_text(json.dumps(release.report, indent=2), encoding="utf-8")
     (out / "report.html").write_text(
         render_html(release.report, f"ctdc synth: {Path(file).name}"), encoding="utf-8"
