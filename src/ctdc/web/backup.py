@@ -4,9 +4,9 @@ A backup is a folder:
 
     manifest.json        format, ctdc version, database vendor, migration state, row counts, and the sha256 and
                          size of every other file (restore checks them before touching anything)
-    database.jsonl.gz    every table, through Django's own `dumpdata` (JSON lines), so a backup taken on SQLite
-                         restores into PostgreSQL and back. Read inside one transaction: a consistent snapshot
-                         (REPEATABLE READ on PostgreSQL; on SQLite the transaction holds the write lock)
+    database.jsonl.gz    every table, through Django's own `dumpdata` (JSON lines, times to the microsecond:
+                         exact_jsonl.py), so a backup taken on SQLite restores into PostgreSQL and back. Read
+                         inside one transaction: a consistent snapshot (REPEATABLE READ on PostgreSQL; on SQLite the transaction holds the write lock)
     uploads.tar          the default storage (encrypted raw uploads, staged de-identified records)
     releases.tar         the release storage (every release folder, with its CHECKSUMS.sha256)
     secrets.json         only with `include_secrets`: SECRET_KEY, CTDC_IDENTITY_KEY, CTDC_UPLOAD_KEY
@@ -47,6 +47,7 @@ FORMAT = "ctdc-backup 1"
 MANIFEST = "manifest.json"
 DATABASE = "database.jsonl.gz"
 SECRETS = "secrets.json"
+DUMP_FORMAT = "exact-jsonl"  # settings.SERIALIZATION_MODULES; read back by Django's own jsonl parser
 # Storage alias -> archive name.
 STORES = {"default": "uploads.tar", "releases": "releases.tar"}
 # Recreated by `migrate` (content types, permissions) or not worth keeping (sessions).
@@ -114,7 +115,7 @@ def backup_create(*, folder: Path, include_secrets: bool = False) -> dict:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # one snapshot for every table, whatever commits meanwhile
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        call_command("dumpdata", exclude=EXCLUDED, natural_foreign=True, format="jsonl",
+        call_command("dumpdata", exclude=EXCLUDED, natural_foreign=True, format=DUMP_FORMAT,
                      output=str(folder / DATABASE), verbosity=0)
         counts = _model_counts()
         migrations = _migration_state()
@@ -197,7 +198,7 @@ def backup_restore(*, folder: Path) -> dict:
     _refuse_unless_empty()
     # loaddata picks the format from the name; it wants a plain file it can reopen.
     with tempfile.TemporaryDirectory(prefix="ctdc-restore-") as tmp:
-        dump = Path(tmp) / "database.jsonl"
+        dump = Path(tmp) / f"database.{DUMP_FORMAT}"
         with gzip.open(folder / DATABASE, "rb") as src, dump.open("wb") as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)

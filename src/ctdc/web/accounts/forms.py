@@ -5,16 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from ctdc.web.accounts.services import username_available
 
 
 class InvitationForm(forms.Form):
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None,
-                                          help_text="The organisation the person will contribute for.")
-    username = forms.CharField(label="User name", max_length=150, validators=[UnicodeUsernameValidator()],
-                               help_text="What they will sign in with: letters, digits and @ . + - _ only.")
-    email = forms.EmailField(label="Email address", help_text="The invitation link is sent there.")
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None,
+                                          help_text=_("The organisation the person will contribute for."))
+    username = forms.CharField(label=_("User name"), max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text=_("What they will sign in with: letters, digits and @ . + - _ only."))
+    email = forms.EmailField(label=_("Email address"), help_text=_("The invitation link is sent there."))
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,7 +24,7 @@ class InvitationForm(forms.Form):
     def clean_username(self):
         username = self.cleaned_data["username"]
         if not username_available(username=username):
-            raise forms.ValidationError("This user name is taken, or reserved by a pending invitation.")
+            raise forms.ValidationError(_("This user name is taken, or reserved by a pending invitation."))
         return username
 
 
@@ -50,3 +51,31 @@ class AcceptForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("What the token is for, e.g. “nightly upload from our case system”."))
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), widget=forms.CheckboxSelectMultiple,
+                                       choices=[("read", _("Read: list and follow your organisations' submissions")),
+                                                ("submit", _("Submit: upload files"))])
+    days = forms.IntegerField(label=_("Days until it expires"), min_value=1, max_value=366)
+
+
+class OneTimeCodeForm(forms.Form):
+    code = forms.RegexField(label=_("Code from your authenticator app"), regex=r"^\s*\d{6}\s*$",
+                            error_messages={"invalid": _("Enter the 6 digits your app shows.")},
+                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+
+class AgreementForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    version = forms.CharField(label=_("Version of the agreement"), max_length=32,
+                              help_text=_("As printed on the signed text, e.g. “2026-1”."))
+    signed_by = forms.CharField(label=_("Signed by"), max_length=200,
+                                help_text=_("Who signed for the organisation: name and role."))
+    signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations

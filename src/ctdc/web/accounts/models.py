@@ -23,9 +23,14 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
+    """A role a person holds (ctdc.web.accounts.roles): contributor of one organisation, or steward or
+    administrator of the whole repository. The database refuses a contributor without an organisation and a
+    steward or administrator with one: a steward scoped to one organisation would still act globally (issue 16)."""
+
     class Role(models.TextChoices):
         CONTRIBUTOR = "contributor", "Contributor"
         STEWARD = "steward", "Data steward"
+        ADMINISTRATOR = "administrator", "Administrator"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, null=True, blank=True,
@@ -34,7 +39,18 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="unique_membership")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="unique_membership"),
+            models.CheckConstraint(
+                condition=(models.Q(role="contributor", organisation__isnull=False)
+                           | models.Q(role__in=["steward", "administrator"], organisation__isnull=True)),
+                name="membership_scope_follows_role",
+                violation_error_message="A contributor acts for one organisation; a steward or an administrator "
+                                        "for the whole repository, never for one organisation."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role}" + (f" of {self.organisation}" if self.organisation_id else "")
 
 
 class Invitation(models.Model):
@@ -70,3 +86,59 @@ class Invitation(models.Model):
         if self.revoked_at:
             return "revoked"
         return "expired" if now >= self.expires_at else "pending"
+
+
+class ApiToken(models.Model):
+    """A person's key for the contributor API (`Authorization: Bearer <token>`).
+
+    Only a SHA-256 hash of the token is stored (the token has 256 random bits, so the hash cannot be reversed by
+    guessing), with its first characters to tell tokens apart. Each token has scopes (`read`: list and see the own
+    organisations' submissions; `submit`: upload), an expiry, and may be revoked. It acts with its owner's roles
+    at the time of use: a membership removed is access removed."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read submissions"
+        SUBMIT = "submit", "Upload submissions"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'nightly export from our CRM'.")
+    prefix = models.CharField(max_length=16, help_text="The token's first characters, to recognise it.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, help_text="Any of 'read', 'submit'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def state(self, now) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if now >= self.expires_at else "active"
+
+
+class Agreement(models.Model):
+    """A data-sharing agreement an organisation signed: which version of the text, who signed it for the
+    organisation, and when (issue 16). Recorded by an administrator; nothing is accepted from an organisation
+    before its first one (CTDC_REQUIRE_AGREEMENT). Kept, never edited: a new version signed is a new row, and the
+    organisation's current agreement is its latest."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="agreements")
+    version = models.CharField(max_length=32, help_text="The version of the agreement's text that was signed, "
+                                                        "e.g. '2026-1'.")
+    signed_by = models.CharField(max_length=200, help_text="Who signed for the organisation (name and role).")
+    signed_on = models.DateField(help_text="The date it was signed.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} agreement {self.version} ({self.signed_on:%Y-%m-%d})"

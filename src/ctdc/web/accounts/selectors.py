@@ -4,13 +4,34 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from ctdc.web.accounts.models import Invitation, Membership, Organisation
+from ctdc.web.accounts.models import Agreement, Invitation, Organisation
 
 
 def user_may_invite(*, user) -> bool:
-    """Administrators (superusers) and data stewards invite contributors."""
-    return user.is_authenticated and (user.is_superuser or Membership.objects.filter(
-        user=user, organisation=None, role=Membership.Role.STEWARD).exists())
+    """Administrators and data stewards invite contributors (the page's rule is in ctdc.web.security.access)."""
+    from ctdc.web.accounts.roles import user_is_steward
+
+    return user_is_steward(user)
+
+
+def agreement_current(*, organisation: Organisation) -> Agreement | None:
+    """The organisation's data-sharing agreement in force: the latest signed."""
+    return organisation.agreements.order_by("-signed_on", "-pk").first()
+
+
+def agreement_overview() -> list[dict]:
+    """Every organisation with its current agreement (None: files from it are refused) and how many it signed."""
+    latest: dict[int, Agreement] = {}
+    counts: dict[int, int] = {}
+    for a in Agreement.objects.select_related("recorded_by").order_by("signed_on", "pk"):
+        latest[a.organisation_id] = a
+        counts[a.organisation_id] = counts.get(a.organisation_id, 0) + 1
+    return [{"organisation": org, "current": latest.get(org.pk), "signed": counts.get(org.pk, 0)}
+            for org in Organisation.objects.order_by("name")]
+
+
+def agreement_list() -> QuerySet[Agreement]:
+    return Agreement.objects.select_related("organisation", "recorded_by")[:200]
 
 
 def invitation_list() -> QuerySet[Invitation]:

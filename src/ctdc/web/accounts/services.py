@@ -15,8 +15,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from ctdc.errors import CtdcError
-from ctdc.web.accounts.models import Invitation, Membership, Organisation
+from ctdc.errors import AgreementMissing, CtdcError
+from ctdc.web.accounts.models import Agreement, Invitation, Membership, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -219,3 +219,39 @@ def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
         invitation.revoked_at, invitation.revoked_by = timezone.now(), by
         invitation.save(update_fields=["revoked_at", "revoked_by"])
     return invitation
+
+
+@transaction.atomic
+def agreement_record(*, organisation: Organisation, version: str, signed_by: str, signed_on, recorded_by=None
+                     ) -> Agreement:
+    """Record a data-sharing agreement an organisation signed; it becomes the organisation's current one."""
+    from ctdc.web.audit.services import audit_record
+
+    version, signed_by = version.strip(), signed_by.strip()
+    if not version or not signed_by:
+        raise OrganisationError("An agreement needs the version signed and who signed it.",
+                                {"organisation": organisation.slug})
+    if signed_on > timezone.localdate():
+        raise OrganisationError("An agreement cannot be signed in the future: give the date it was signed.",
+                                {"organisation": organisation.slug, "signed_on": signed_on.isoformat()})
+    agreement = Agreement.objects.create(organisation=organisation, version=version[:32], signed_by=signed_by[:200],
+                                         signed_on=signed_on, recorded_by=recorded_by)
+    # Who signed is a name of the organisation's staff, not case data; it stays in the agreement row, and the
+    # audit trail says which agreement (its version and date) was recorded by whom.
+    audit_record(actor=recorded_by, action="agreement.record", target_type="agreement", target_id=agreement.pk,
+                 organisation=organisation, details={"version": agreement.version,
+                                                     "signed_on": signed_on.isoformat()})
+    log.info("organisation %s: data-sharing agreement %s recorded", organisation.slug, agreement.version)
+    return agreement
+
+
+def agreement_require(*, organisation: Organisation) -> None:
+    """Refuse intake for an organisation without a recorded data-sharing agreement (when CTDC_REQUIRE_AGREEMENT)."""
+    from ctdc.web.accounts.selectors import agreement_current
+
+    if settings.CTDC_REQUIRE_AGREEMENT and agreement_current(organisation=organisation) is None:
+        raise AgreementMissing(
+            f"{organisation.name} has no data-sharing agreement on record, and no file is accepted from an "
+            "organisation before its agreement is signed. Nothing was stored. Ask an administrator to record the "
+            "signed agreement (Agreements page, or `ctdc org agreement`), then send the file again.",
+            {"organisation": organisation.slug})

@@ -1,26 +1,43 @@
-"""Account pages: the intake home (`/intake/`), inviting contributors, and accepting an invitation."""
+"""Account pages: the intake home (`/intake/`), inviting contributors, accepting an invitation, one's API tokens,
+organisations' data-sharing agreements, and the two-factor step of stewards and administrators. Who may open each: ctdc.web.security.access.RULES."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
-from ctdc.web.accounts.forms import AcceptForm, InvitationForm
+from ctdc.web.accounts.forms import AcceptForm, AgreementForm, ApiTokenForm, InvitationForm, OneTimeCodeForm
 from ctdc.web.accounts.models import Invitation, Organisation
-from ctdc.web.accounts.selectors import intake_overview, invitation_list, user_may_invite
+from ctdc.web.accounts.selectors import (
+    agreement_list,
+    agreement_overview,
+    intake_overview,
+    invitation_list,
+    user_may_invite,
+)
 from ctdc.web.accounts.services import (
     InvitationError,
+    OrganisationError,
+    agreement_record,
     invitation_accept,
     invitation_create,
     invitation_get,
     invitation_revoke,
+)
+from ctdc.web.accounts.tokens import TokenError, api_token_create, api_token_list
+from ctdc.web.accounts.tokens import api_token_revoke as api_token_revoke_service
+from ctdc.web.accounts.two_factor import (
+    totp_device_confirmed,
+    totp_device_pending,
+    totp_qr_svg,
+    totp_secret,
+    totp_verify,
 )
 
 # The link's token is moved from the address into the session on first sight (as Django's password reset does),
@@ -29,7 +46,6 @@ SESSION_TOKEN = "ctdc_invitation_token"
 TOKEN_PLACEHOLDER = "set-password"
 
 
-@login_required
 def intake_home(request):
     """Where people land after signing in: their organisations' intake pages, and a steward's to-do list."""
     from ctdc.web.submissions.models import DuplicateFlag, Submission
@@ -45,14 +61,7 @@ def intake_home(request):
     return render(request, "accounts/intake_home.html", context)
 
 
-def _require_inviter(request) -> None:
-    if not user_may_invite(user=request.user):
-        raise PermissionDenied("Only a data steward or an administrator can invite contributors.")
-
-
-@login_required
 def invitations(request):
-    _require_inviter(request)
     form = InvitationForm(request.POST or None, organisations=Organisation.objects.all())
     created = None
     if request.method == "POST" and form.is_valid():
@@ -73,13 +82,33 @@ def invitations(request):
         "days": settings.CTDC_INVITATION_DAYS})
 
 
-@login_required
-@require_POST
+def agreements(request):
+    """Administrators record the data-sharing agreement each organisation signed (issue 16); every organisation's
+    current one, and those without one (files from them are refused when CTDC_REQUIRE_AGREEMENT is on)."""
+    form = AgreementForm(request.POST or None, organisations=Organisation.objects.all(),
+                         initial={"signed_on": timezone.localdate(), "organisation": request.GET.get("organisation")})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            agreement = agreement_record(organisation=d["organisation"], version=d["version"],
+                                         signed_by=d["signed_by"], signed_on=d["signed_on"], recorded_by=request.user)
+        except OrganisationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Agreement %(version)s of %(organisation)s recorded: it is the "
+                                        "organisation's current agreement.")
+                             % {"version": agreement.version, "organisation": agreement.organisation.name})
+            return redirect("agreements")
+    return render(request, "accounts/agreements.html", {
+        "form": form, "overview": agreement_overview(), "agreements": agreement_list(),
+        "required": settings.CTDC_REQUIRE_AGREEMENT})
+
+
 def invitation_withdraw(request, pk: int):
-    _require_inviter(request)
     invitation = get_object_or_404(Invitation, pk=pk)
     invitation_revoke(invitation=invitation, by=request.user)
-    messages.success(request, f"The invitation for {invitation.username} was withdrawn: its link no longer works.")
+    messages.success(request, _("The invitation for %(username)s was withdrawn: its link no longer works.")
+                     % {"username": invitation.username})
     return redirect("invitations")
 
 
@@ -105,3 +134,45 @@ def invitation_accept_page(request, token: str):
                          "upload a file to start.")
         return redirect("intake_home")
     return render(request, "accounts/accept.html", {"form": form, "invitation": invitation})
+
+
+def api_tokens(request):
+    """The signed-in person's API tokens: create one (shown once), see and revoke the others."""
+    form = ApiTokenForm(request.POST or None, initial={"days": settings.CTDC_API_TOKEN_DAYS, "scopes": ["read"]})
+    created = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            token, key = api_token_create(user=request.user, name=d["name"], scopes=d["scopes"], days=d["days"])
+        except TokenError as exc:
+            form.add_error(None, exc.message)
+        else:
+            created = {"token": token, "key": key}  # in this response only: the key is not stored
+            form = ApiTokenForm(initial={"days": settings.CTDC_API_TOKEN_DAYS, "scopes": ["read"]})
+    return render(request, "accounts/tokens.html", {"form": form, "created": created, "now": timezone.now(),
+                                                    "tokens": api_token_list(user=request.user)})
+
+
+def api_token_revoke(request, pk: int):
+    token = get_object_or_404(api_token_list(user=request.user), pk=pk)  # another person's token: 404
+    api_token_revoke_service(token=token, by=request.user)
+    messages.success(request, _("The token %(prefix)s… was revoked: it no longer works.") % {"prefix": token.prefix})
+    return redirect("api_tokens")
+
+
+def two_factor(request):
+    """The second sign-in step of stewards and administrators: set up an authenticator app once, then give a code."""
+    device = totp_device_confirmed(user=request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_verify(request=request, code=form.cleaned_data["code"]):
+            next_url = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                next_url = reverse("intake_home")
+            return redirect(next_url)
+        form.add_error("code", _("This code is not right, or was used already. Wait for the next one and try again."))
+    pending = None if device else totp_device_pending(user=request.user)
+    return render(request, "accounts/two_factor.html", {
+        "form": form, "setup": pending is not None, "next": request.GET.get("next", ""),
+        "secret": totp_secret(pending) if pending else "", "qr": totp_qr_svg(pending) if pending else "",
+    }, status=400 if form.errors else 200)

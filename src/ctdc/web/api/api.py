@@ -1,6 +1,7 @@
-"""The public API (django-ninja, OpenAPI at /api/openapi.json, docs at /api/docs).
+"""The API (django-ninja, OpenAPI at /api/v1/openapi.json, docs at /api/docs).
 
-It reads published releases only. Every error has one shape: `{"code", "message", "extra"}`. It never answers
+Its public part reads published releases only; the contributor API (`ctdc.web.api.submissions`) needs an API
+token. Who may call each endpoint is declared in `ctdc.web.security.access.RULES`. Every error has one shape: `{"code", "message", "extra"}`. It never answers
 with anything computed on the input (the record count a release was built from, counts by contributor type,
 check details counted on the input): those are in the steward report, for stewards only.
 """
@@ -8,15 +9,26 @@ check details counted on the input): those are in the steward report, for stewar
 from __future__ import annotations
 
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import ValidationError as NinjaValidationError
 
 from ctdc.errors import CtdcError
 from ctdc.web.releases.models import Release
 from ctdc.web.releases.selectors import release_latest, release_list
 
-api = NinjaAPI(title="ctdc public API", version="1", urls_namespace="api",
-               description="Protected figures from published ctdc releases. Never row-level data from the central repository.")
+
+class ApiDocs(Swagger):
+    """Swagger UI at /api/docs, made to pass axe-core like every public page: the page has a language and
+    contrast fixes (`portal/api-docs.css`), and deep links are off (their anchors nest inside each operation's
+    button, which assistive technology cannot reach)."""
+
+    template = "portal/api_docs.html"
+
+
+api = NinjaAPI(title="ctdc API", version="1", urls_namespace="api", docs=ApiDocs(settings={"deepLinking": False}),
+               openapi_url="/v1/openapi.json",
+               description="Protected figures from published ctdc releases (public; never row-level data from the "
+                           "central repository), and the contributor API for uploads (with an API token).")
 
 
 class ErrorOut(Schema):
@@ -79,12 +91,12 @@ def _invalid(request, exc: NinjaValidationError):
     return _error(request, 422, "invalid-request", "The request's parameters are not valid.", {"errors": exc.errors})
 
 
-@api.get("/v1/releases", response=list[ReleaseOut], summary="List published and withdrawn releases, newest first")
+@api.get("/v1/releases", response={200: list[ReleaseOut], 400: ErrorOut, 422: ErrorOut}, summary="List published and withdrawn releases, newest first")
 def releases(request, dataset: str | None = None):
     return list(release_list(dataset=dataset, public=True))
 
 
-@api.get("/v1/releases/{dataset}/latest", response={200: SummaryOut, 404: ErrorOut},
+@api.get("/v1/releases/{dataset}/latest", response={200: SummaryOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
          summary="Headline figures and protected counts of the latest published release")
 def latest(request, dataset: str):
     release = release_latest(dataset=dataset)
@@ -93,7 +105,8 @@ def latest(request, dataset: str):
     return SummaryOut(dataset=release.dataset, version=release.version, summary=release.summary)
 
 
-@api.get("/v1/releases/{dataset}/{version}", response={200: ReleaseDetailOut, 404: ErrorOut},
+@api.get("/v1/releases/{dataset}/{version}",
+         response={200: ReleaseDetailOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
          summary="One release: method, parameters, disclosure checks, files (downloads are on /data/)")
 def release_detail(request, dataset: str, version: str):
     release = release_list(dataset=dataset, public=True).filter(version=version).first()
@@ -106,3 +119,7 @@ def release_detail(request, dataset: str, version: str):
 from ctdc.web.portal.api import router as _aggregates_router  # noqa: E402
 
 api.add_router("/v1/", _aggregates_router)
+
+from ctdc.web.api.submissions import router as _submissions_router  # noqa: E402
+
+api.add_router("/v1/", _submissions_router)

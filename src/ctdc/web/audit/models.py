@@ -1,10 +1,15 @@
-"""The audit trail: one append-only row per decision a person made (who, when, what, on what, why).
+"""The audit trail: one append-only row per action (who, from which organisation, when, what, on what, why).
 
-Decisions recorded: a submission approved or rejected, a possible cross-organisation duplicate confirmed, dismissed
-or reopened, a release published or withdrawn (services call `ctdc.web.audit.services.audit_record`). Rows are
-never changed or deleted by the application: `save` refuses an update and `delete` refuses outright. No direct
-identifier of a case goes in: targets are named by their ids, and notes are the steward's own words (the forms ask
-them not to write case details).
+Recorded (services call `ctdc.web.audit.services.audit_record` inside their transaction): sign-ins, failed
+sign-ins, lockouts and second factors (`auth.*`); uploads, approvals, rejections (`submission.*`); mapping changes
+(`mapping.save`); duplicate decisions (`duplicate_flag.*`); release builds, publishes and withdrawals
+(`release.*`); role and membership changes (`membership.*`, `user.*`); API tokens created, revoked and used on
+non-public endpoints (`token.*`). Administrators browse and export it on /accounts/audit/.
+
+Append-only: the application never changes or deletes a row. `save` refuses an update, `delete` refuses, and the
+manager's querysets refuse `update()` and `delete()` (tests/web/security/test_audit_trail.py). No direct identifier
+of a case goes in: targets are named by their ids, and notes are the steward's own words (the forms ask them not
+to write case details).
 """
 
 from django.db import models
@@ -16,12 +21,27 @@ ACTION_LABELS = {
     "submission.approve": "Approved", "submission.reject": "Rejected",
     "duplicate_flag.confirmed": "Marked as the same person", "duplicate_flag.dismissed": "Marked as different people",
     "duplicate_flag.reopen": "Reopened", "release.publish": "Published", "release.withdraw": "Withdrawn",
+    "submission.upload": "Uploaded", "release.build": "Built",
 }
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise CtdcError("Audit events are append-only: events are never changed.")
+
+    def delete(self):
+        raise CtdcError("Audit events are append-only: events are never deleted.")
+
+    _raw_delete = delete
+
+
 class AuditEvent(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.CharField(max_length=150, help_text="User name of who decided ('cli' from the command line).")
+    organisation = models.CharField(max_length=64, blank=True, db_index=True,
+                                    help_text="Slug of the organisation the action was for, when it was for one.")
     action = models.CharField(max_length=64, help_text="What was decided, e.g. 'submission.approve'.")
     target_type = models.CharField(max_length=64, help_text="'submission', 'duplicate_flag' or 'release'.")
     target_id = models.CharField(max_length=64, help_text="The target's id (a release: 'dataset version').")

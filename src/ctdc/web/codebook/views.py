@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from ctdc.errors import CodebookError
@@ -47,7 +48,8 @@ def _switch(request: HttpRequest, lang: str) -> str:
 
 
 def _context(request: HttpRequest, **extra) -> dict:
-    lang = selectors.codebook_lang_get(request.GET.get("lang"))
+    # ?lang= wins; without it, the portal's language (its cookie, else the browser's), so the site reads in one language.
+    lang = selectors.codebook_lang_get(request.GET.get("lang") or (get_language() or "en")[:2])
     return {
         "lang": lang,
         "t": {**UI[lang], **MORE_UI[lang]},

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from ctdc.standard import load_standard
 from ctdc.standard.codebook import EXPORT_FORMATS
 
-FORMAT_TITLES = {"html": "Codebook (HTML, printable)", "csv": "Codebook (CSV)", "xlsx": "Codebook (Excel)",
-                 "json": "Codebook (JSON)", "datapackage": "The standard as a Frictionless Data Package (zip)"}
+FORMAT_TITLES = {"html": _("Codebook (HTML, printable)"), "csv": _("Codebook (CSV)"), "xlsx": _("Codebook (Excel)"),
+                 "json": _("Codebook (JSON)"), "datapackage": _("The standard as a Frictionless Data Package (zip)")}
 
 
 def _context() -> dict:
@@ -31,8 +33,18 @@ def _context() -> dict:
     }
 
 
+def _labels(fields, lang: str) -> str:
+    """Field labels in the reader's language, lower case, comma-separated (the page's lists of fields)."""
+    return ", ".join(f.label_in(lang).lower() for f in fields)
+
+
 def contribute(request):
-    return render(request, "contribute/index.html", _context())
+    lang = (get_language() or "en")[:2]
+    context = _context()
+    context.update({name + "_list": _labels(context[name], lang)
+                    for name in ("required", "identifiers", "quasi_identifiers", "sensitive")})
+    context["codebook_downloads"] = [(fmt, FORMAT_TITLES.get(fmt, fmt)) for fmt in EXPORT_FORMATS]
+    return render(request, "contribute/index.html", context)
 
 
 def agreement(request):

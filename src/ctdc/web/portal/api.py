@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from ninja import Query, Router, Schema
 
+from ctdc.web.config.middleware import _has_nul
 from ctdc.web.portal.figures import DIMENSIONS
 from ctdc.web.portal.labels import value_label
 from ctdc.web.portal.selectors import ANSWERS, NoPublishedRelease, portal_figures, release_key
@@ -77,7 +78,7 @@ def figures_payload(pr, figures, lang: str = "en") -> dict:
     }
 
 
-@router.get("/aggregates", response={200: AggregatesOut, 400: ErrorOut, 404: ErrorOut},
+@router.get("/aggregates", response={200: AggregatesOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
             summary="Protected counts of the latest published release, by one or two dimensions, filtered",
             description=(
                 "Counts from the release's protected aggregates only. `by` names one or two of: "
@@ -102,5 +103,45 @@ def aggregates(request, params: Query[AggregatesIn]):
         # from this process's cache until the release changes.
         body = AggregatesOut.model_validate(figures_payload(pr, figures, params.lang)).model_dump_json().encode()
         ANSWERS.put(key, body)
+    raw = raw_key(request)
+    if raw is not None:
+        ANSWERS.put(raw, body)  # what AnswerCacheMiddleware looks up before any parsing
     return HttpResponse(body, content_type="application/json")
+
+
+PATH = "/api/v1/aggregates"
+
+
+def raw_key(request) -> tuple | None:
+    """The cache key of an aggregates question as its URL asks it (no parsing, no validation): the release and
+    the query's parameters, sorted. Two spellings of one question are two entries holding the same bytes."""
+    dataset = request.GET.get("dataset") or "victims"
+    release = release_key(dataset)
+    return None if release is None else ("raw", release, tuple(sorted((k, tuple(v)) for k, v in request.GET.lists())))
+
+
+class AnswerCacheMiddleware:
+    """Answer a repeated `GET /api/v1/aggregates` from this process's cache before sessions, locale, CSRF, auth and
+    the API framework run (none of them changes a public, cookie-free JSON answer); a miss goes the full way.
+
+    Measured in benchmarks/portal.py (docs/benchmarks.md): the API framework's parsing and the middleware stack
+    were most of the time of a cached answer. Usage is still counted, as UsageMiddleware would count it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # A value with a NUL goes the full way, to RefuseNulMiddleware's 400 (PostgreSQL refuses NUL in a lookup).
+        if request.method == "GET" and request.path == PATH and not _has_nul(request.GET):
+            request.get_host()  # an unknown Host is refused (400) here as on every other path
+            key = raw_key(request)
+            body = ANSWERS.get(key) if key is not None else None
+            if body is not None:
+                from ctdc.web.portal.models import UsageCount
+                from ctdc.web.portal.usage import record
+
+                record(UsageCount.Kind.API, PATH)
+                return HttpResponse(body, content_type="application/json")
+        return self.get_response(request)
 

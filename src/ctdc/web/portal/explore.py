@@ -143,7 +143,8 @@ def chart(pr: PortalRelease, q: Question, dim: str, lang: str, *, base: str = "/
     filters, year_from, year_to = q.without(dim)
     out = {"dim": dim, "data_id": f"data-{dim}", "title": dimension_label(dim, lang),
            "kind": kind or ("line" if dim == YEAR else "bar"),
-           "rows": [], "plotted": [], "error": "", "hidden": 0, "query": q.query_string()}
+           "rows": [], "plotted": [], "error": "", "hidden": 0, "query": q.query_string(),
+           "unpublished": not pr.index.domains[dim]}  # e.g. years a k-anonymity release suppressed
     try:
         _, figures = portal_figures(dataset=pr.release.dataset, by=(dim,), filters=filters, year_from=year_from,
                                     year_to=year_to)

@@ -29,6 +29,10 @@ QUERIES_KEPT = 4096
 _lock = threading.Lock()
 _latest: dict[str, tuple[float, Release | None]] = {}
 _indexes: OrderedDict[tuple, AggregateIndex] = OrderedDict()
+# One lock per release being indexed: the first thread to need a newly published release reads it, the others wait
+# for that one read instead of each reading it again (issue 18: under load, every thread of every worker read the
+# same aggregates.csv at once, seconds each on 2 cores, and requests waiting behind them timed out).
+_building: dict[tuple, threading.Lock] = {}
 _queries: OrderedDict[tuple, Figures] = OrderedDict()
 
 
@@ -53,6 +57,7 @@ def portal_cache_clear() -> None:
         _latest.clear()
         _indexes.clear()
         _queries.clear()
+        _building.clear()
     PAGES.clear()
     ANSWERS.clear()
 
@@ -75,18 +80,35 @@ def portal_release(dataset: str = "victims") -> PortalRelease | None:
     key = (release.pk, release.dataset, release.version, release.created_at)
     index = _indexes.get(key)
     if index is None:
-        fh = release_file_open(release=release, name="aggregates.csv")
-        if fh is None:
-            raise NoPublishedRelease(f"Release {release.version} of '{dataset}' has no aggregates.csv.",
-                                     {"dataset": dataset, "version": release.version})
-        with fh:
-            index = AggregateIndex.from_csv(fh.read(), version=release.version,
-                                            k=int(release.params.get("k", 11)))
-        with _lock:
-            _indexes[key] = index
-            while len(_indexes) > INDEXES_KEPT:
-                _indexes.popitem(last=False)
+        index = _index_build(key, release, dataset)
     return PortalRelease(release, index)
+
+
+def _index_build(key: tuple, release: Release, dataset: str) -> AggregateIndex:
+    """Read a release's aggregates into an index once per process, however many threads ask for it at once."""
+    with _lock:
+        building = _building.setdefault(key, threading.Lock())
+    try:
+        with building:
+            index = _indexes.get(key)  # built by the thread this one waited for
+            if index is not None:
+                return index
+            fh = release_file_open(release=release, name="aggregates.csv")
+            if fh is None:
+                raise NoPublishedRelease(f"Release {release.version} of '{dataset}' has no aggregates.csv.",
+                                         {"dataset": dataset, "version": release.version})
+            with fh:
+                index = AggregateIndex.from_csv(fh.read(), version=release.version,
+                                                k=int(release.params.get("k", 11)))
+            with _lock:
+                _indexes[key] = index
+                while len(_indexes) > INDEXES_KEPT:
+                    _indexes.popitem(last=False)
+            return index
+    finally:
+        with _lock:
+            if _building.get(key) is building and not building.locked():
+                _building.pop(key, None)
 
 
 def portal_figures(*, dataset: str = "victims", by: tuple[str, ...] = (), filters: dict[str, str] | None = None,

@@ -24,7 +24,7 @@ from ctdc.web.portal.models import UsageCount
 
 log = logging.getLogger(__name__)
 NOT_COUNTED = ("/static/", "/admin/", "/intake/", "/accounts/", "/steward/", "/data/steward/", "/language/")
-DOWNLOADS = {"data-file", "chart-download"}
+DOWNLOADS = {"data-file", "chart-download", "flows-download"}
 
 _lock = threading.Lock()
 _pending: Counter = Counter()
@@ -47,6 +47,8 @@ def classify(request, response) -> tuple[str, str] | None:
         return UsageCount.Kind.DOWNLOAD, f"{kw['dataset']} {kw['version']} {kw['name']}"
     if match.url_name == "chart-download":
         return UsageCount.Kind.DOWNLOAD, f"chart {match.kwargs['dim']}.{match.kwargs['fmt_']}"
+    if match.url_name == "flows-download":
+        return UsageCount.Kind.DOWNLOAD, f"chart flows.{match.kwargs['fmt_']}"
     if path.startswith("/api/"):
         return UsageCount.Kind.API, route
     if match.url_name == "country":

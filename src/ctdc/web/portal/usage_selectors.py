@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
 
 from ctdc.web.portal.models import UsageCount
+
+HEADINGS = {"page": _("Page views"), "download": _("Downloads"), "api": _("API calls")}
 
 
 def usage_summary(*, days: int = 30, today: date | None = None) -> dict:
@@ -18,6 +21,5 @@ def usage_summary(*, days: int = 30, today: date | None = None) -> dict:
     per_name = {kind: [] for kind, _ in UsageCount.Kind.choices}
     for r in rows.values("kind", "name").annotate(total=Sum("count")).order_by("kind", "-total", "name"):
         per_name[r["kind"]].append({"name": r["name"], "count": r["total"]})
-    labels = dict(UsageCount.Kind.choices)
-    return {"per_day": per_day, "tables": [{"kind": k, "label": labels[k], "rows": v[:50]} for k, v in per_name.items()],
+    return {"per_day": per_day, "tables": [{"kind": k, "label": HEADINGS[k], "rows": v[:50]} for k, v in per_name.items()],
             "since": since}

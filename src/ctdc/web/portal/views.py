@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ctdc.errors import CtdcError
+from ctdc.formulas import defuse
 from ctdc.web.portal.explore import (
     COUNTRY_DIMS,
     FILTER_DIMS,
@@ -30,8 +31,10 @@ from ctdc.web.portal.explore import (
     suppressed_text,
 )
 from ctdc.web.portal.figures import DIMENSIONS, YEAR
+from ctdc.web.portal.government import government_response_profile
 from ctdc.web.portal.labels import dimension_label, value_label
 from ctdc.web.portal.selectors import PAGES, portal_release, release_key
+from ctdc.web.releases.readable import contributors_by_type
 
 
 def cached_page(view):
@@ -41,7 +44,9 @@ def cached_page(view):
     def wrapper(request, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = (view.__name__, release_key("victims"), get_language(), request.get_full_path())
+        key = (view.__name__, release_key("victims"), release_key("government_response"),
+               release_key("journey_events"), release_key("recruitment_fees"), get_language(),
+               request.get_full_path())
         body = PAGES.get(key)
         if body is not None:
             return HttpResponse(body, content_type="text/html; charset=utf-8")
@@ -107,10 +112,11 @@ def home(request):
         "cases": fmt(index.total_count) if index.total_count >= index.threshold else suppressed_text(index.threshold),
         "nationalities": sum(1 for r in chart(pr, q, "citizenship", lang)["rows"] if r["count"] is not None),
         "countries": sum(1 for r in by_country["rows"] if r["count"] is not None),
-        "years": f"{years[0]}–{years[1]}" if years else "—",
+        "years": f"{years[0]}–{years[1]}" if years else _("not published"),
     }
     return render(request, "portal/home.html", {
-        "pr": pr, "release": pr.release, "figures": figures, "charts": [by_country, trend, by_type],
+        "pr": pr, "release": pr.release, "figures": figures,
+        "contributors": contributors_by_type(pr.release.summary.get("contributors_by_type")), "charts": [by_country, trend, by_type],
         "threshold": index.threshold, "fewer": suppressed_text(index.threshold),
         "query": "?",
     })
@@ -159,9 +165,15 @@ def geography(request):
 @cached_page
 def country(request, iso: str):
     pr = portal_release("victims")
-    if pr is None:
-        return _no_release(request, "portal/country.html")
     iso = iso.upper()
+    if pr is None:
+        if numeric_iso(iso) is None:
+            return _no_release(request, "portal/country.html")
+        # Published government-response figures need no case release to be shown.
+        return render(request, "portal/country.html", {
+            "release": None, "iso": iso, "name": value_label("citizenship", iso, _lang()),
+            "government": government_response_profile(iso, _lang()), "routes": _country_routes(iso, _lang()),
+            "fees": _country_fees(iso, _lang())})
     if numeric_iso(iso) is None:
         raise Http404("No such country code.")
     lang = _lang()
@@ -180,7 +192,20 @@ def country(request, iso: str):
     return render(request, "portal/country.html", {
         "pr": pr, "release": pr.release, "iso": iso, "name": value_label("citizenship", iso, lang),
         "sections": sections, "threshold": pr.index.threshold, "fewer": suppressed_text(pr.index.threshold),
-        "query": "?"})
+        "query": "?", "government": government_response_profile(iso, lang), "routes": _country_routes(iso, lang),
+        "fees": _country_fees(iso, lang)})
+
+
+def _country_fees(iso: str, lang: str) -> dict | None:
+    from ctdc.web.portal.fees import country_fees
+
+    return country_fees(iso, lang)
+
+
+def _country_routes(iso: str, lang: str) -> dict | None:
+    from ctdc.web.portal.routes import country_routes
+
+    return country_routes(iso, lang)
 
 
 def chart_download(request, dim: str, fmt_: str):
@@ -193,6 +218,9 @@ def chart_download(request, dim: str, fmt_: str):
     lang = _lang()
     q = parse_question(request.GET, pr)
     c = chart(pr, q, dim, lang)
+    if c["unpublished"]:  # an empty file would read as "no victims"; the release says nothing about the field
+        return HttpResponse(_("This release does not publish %(field)s.") % {"field": c["title"]}, status=404,
+                            content_type="text/plain; charset=utf-8")
     if c["error"]:
         return HttpResponse(c["error"], status=400, content_type="text/plain; charset=utf-8")
     payload = chart_payload(pr, c, q, lang)
@@ -209,8 +237,51 @@ def chart_download(request, dim: str, fmt_: str):
                   f"count means {payload['suppressed_means']}\n")
         w = csv.writer(out, lineterminator="\n")
         w.writerow([dim, "label", "count"])
+        for r in payload["rows"]:  # labels are text a spreadsheet must not run (ctdc.formulas)
+            w.writerow([defuse(r["value"]), defuse(r["label"]), "" if r["count"] is None else r["count"]])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt_}"'
+    return response
+
+
+def flows_download(request, fmt_: str):
+    """The flows' corridors as CSV or JSON: exactly the rows the map page lists, with the release and citation."""
+    if fmt_ not in ("csv", "json"):
+        raise Http404("No such format.")
+    pr = portal_release("victims")
+    if pr is None:
+        raise Http404("No published release.")
+    lang = _lang()
+    q = parse_question(request.GET, pr)
+    f = flows(pr, q, lang)
+    if f["error"]:
+        return HttpResponse(f["error"], status=400, content_type="text/plain; charset=utf-8")
+    filters = {d: v for d, v in q.filters.items() if d not in COUNTRY_DIMS}
+    payload = {
+        "dataset": pr.release.dataset, "version": pr.release.version, "method": pr.release.method,
+        "citation": pr.citation, "chart": "flows", "filters": filters, "year_from": q.year_from, "year_to": q.year_to,
+        "threshold": f.get("threshold"), "suppressed_means": suppressed_text(f.get("threshold") or 0),
+        "not_listed": _("corridors with fewer cases than the threshold, or beyond the 25 largest"),
+        "rows": [{"citizenship": r["from"], "citizenship_label": r["from_label"],
+                  "country_of_exploitation": r["to"], "country_of_exploitation_label": r["to_label"],
+                  "count": r["count"]} for r in f["rows"]],
+    }
+    name = f"ctdc-{pr.release.dataset}-{pr.release.version}-flows"
+    if fmt_ == "json":
+        response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    else:
+        out = io.StringIO()
+        out.write(f"# {payload['citation']}\n")
+        shown = ", ".join(f"{k}={v}" for k, v in filters.items()) or _("none")
+        years = f"{q.year_from or ''}-{q.year_to or ''}" if (q.year_from or q.year_to) else _("all")
+        out.write(f"# release {payload['version']}; filters: {shown}; registration years: {years}; not listed: "
+                  f"{payload['not_listed']}\n")
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(list(payload["rows"][0]) if payload["rows"] else
+                   ["citizenship", "citizenship_label", "country_of_exploitation", "country_of_exploitation_label",
+                    "count"])
         for r in payload["rows"]:
-            w.writerow([r["value"], r["label"], "" if r["count"] is None else r["count"]])
+            w.writerow(r.values())
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt_}"'
     return response
@@ -243,26 +314,11 @@ def method(request):
 
 
 # --- steward: usage and "used in" -----------------------------------------------------------------------------
-def _steward_only(request):
-    from django.core.exceptions import PermissionDenied
-
-    from ctdc.web.submissions.selectors import user_is_steward
-
-    if not user_is_steward(user=request.user):
-        raise PermissionDenied
-
-
 def usage(request):
     """Usage per day (charts and tables) and the publications citing each release; stewards only."""
-    from django.contrib.auth.views import redirect_to_login
-
+    from ctdc.web.portal.models import ReleaseUse
     from ctdc.web.portal.services import release_use_add
     from ctdc.web.portal.usage_selectors import usage_summary
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    _steward_only(request)
-    from ctdc.web.portal.models import ReleaseUse
     from ctdc.web.releases.models import Release
 
     error = ""
@@ -286,18 +342,51 @@ def usage(request):
 
 
 def usage_csv(request):
-    from django.contrib.auth.views import redirect_to_login
-
     from ctdc.web.portal.models import UsageCount
 
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    _steward_only(request)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["day", "kind", "name", "count"])
     for row in UsageCount.objects.order_by("day", "kind", "name").values_list("day", "kind", "name", "count"):
-        w.writerow([row[0].isoformat(), *row[1:]])
+        w.writerow([row[0].isoformat(), *map(defuse, row[1:])])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="ctdc-usage.csv"'
     return response
+
+
+def perpetrators(request):
+    """Perpetrators: roles, relation to the victim and profile by region, from the latest published release
+    (`portal.perpetrators`)."""
+    from django.utils.translation import gettext as _
+
+    from ctdc.web.portal.perpetrators import perpetrator_profile
+
+    profile = perpetrator_profile(_lang())
+    tables = []
+    if profile:
+        tables = [(_("Roles in the trafficking process"), "perpetrators-roles", profile["roles"]),
+                  (_("Relation to the victim"), "perpetrators-relations", profile["relations"]),
+                  (_("Gender"), "perpetrators-gender", profile["gender"]),
+                  (_("Age band"), "perpetrators-ages", profile["ages"]),
+                  (_("Region of citizenship"), "perpetrators-citizenship", profile["citizenship"]),
+                  (_("The victim paid the perpetrator"), "perpetrators-paid", profile["paid"])]
+    return render(request, "portal/perpetrators.html", {"profile": profile, "tables": tables,
+                                                        "release": profile["release"] if profile else None})
+
+
+def fees(request):
+    """Recruitment fees: corridors compared by the quartiles of what their victims paid, in one currency and year,
+    filterable by sector (`portal.fees`)."""
+    from ctdc.web.portal.fees import fee_comparison
+
+    data = fee_comparison(_lang(), sector=request.GET.get("sector", ""))
+    return render(request, "portal/fees.html", {"fees": data, "release": data["release"] if data else None})
+
+
+def routes(request):
+    """Route map: corridors origin -> transit -> destination as arcs weighted by protected counts, and the table
+    of the top corridors, filterable by exploitation type and period (`portal.routes`)."""
+    from ctdc.web.portal.routes import route_map
+
+    data = route_map(_lang(), exploitation_type=request.GET.get("type", ""), period=request.GET.get("period", ""))
+    return render(request, "portal/routes.html", {"map": data, "release": data["release"] if data else None})

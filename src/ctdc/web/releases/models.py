@@ -79,6 +79,9 @@ class ReleaseBuild(models.Model):
     host = models.CharField(max_length=255, blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    version = models.CharField(
+        max_length=16, blank=True, help_text="The version this build took when it started: never given to another "
+        "build, so a ledger entry naming it stays attributable even if this build stopped before writing it.")
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="builds")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -23,14 +23,21 @@ from ctdc.errors import BuildCancelled, CtdcError, DisclosureCheckFailed, Releas
 from ctdc.privacy.budget import DEFAULT_EPSILON, Budget
 from ctdc.release.build import build_release, next_version, remove_stale_temporaries
 from ctdc.release.checks import public_checks
+from ctdc.release.fees import build_fee_release
+from ctdc.release.linked import LEDGER_DATASET, is_linked
 from ctdc.release.methods import METHODS, MethodParams
 from ctdc.release.package import report_html
 from ctdc.release.params import DP_METHODS, check_build_params
+from ctdc.release.published import METHOD as PUBLISHED
+from ctdc.release.published import build_published_release, is_published_aggregate
 from ctdc.web.audit.services import actor_name, audit_record
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
-from ctdc.web.releases.selectors import release_get, release_snapshot
+from ctdc.web.releases.selectors import release_contributors, release_get, release_snapshot
 from ctdc.web.releases.store import release_json, release_problems, release_store, steward_report_store
+from ctdc.web.worker.recovery import release_builds_reap
+
+FEES = "recruitment_fees"  # released as protected statistics (ctdc.release.fees), not rows
 
 log = logging.getLogger(__name__)
 
@@ -47,45 +54,40 @@ def _params(*, dataset: str, method: str, k: int | None, epsilon: float | None, 
               "length": DEFAULT_LENGTH if length is None else length, "seed": 0 if seed is None else seed}
     if delta is not None:
         params["delta"] = delta
-    remaining = repository_ledger().remaining(dataset) if method in DP_METHODS else None
+    # A linked release (perpetrators) protects victims: it spends the victims' budget (ctdc.release.linked).
+    # Linked tables and fees belong to victims: their DP releases spend the victims' budget.
+    ledger_dataset = LEDGER_DATASET if is_linked(dataset) or dataset == FEES else dataset
+    remaining = repository_ledger().remaining(ledger_dataset) if method in DP_METHODS else None
     check_build_params(method=method, k=params["k"], epsilon=params["epsilon"], delta=delta,
                        length=params["length"], seed=params["seed"], remaining=remaining)
     return params
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _reap_dead_builds(dataset: str) -> None:
-    """A build whose process died on this machine (kill -9, power cut) no longer blocks the dataset."""
-    host = socket.gethostname()
-    for b in ReleaseBuild.objects.filter(dataset=dataset, status=ReleaseBuild.Status.RUNNING, host=host):
-        if not _pid_alive(b.pid):
-            ReleaseBuild.objects.filter(pk=b.pk, status=ReleaseBuild.Status.RUNNING).update(
-                status=ReleaseBuild.Status.FAILED, finished_at=timezone.now(),
-                error="The build's process stopped before it finished; no release was written.")
-
-
-def release_build_create(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
+def release_build_create(*, dataset: str = "victims", method: str | None = None, k: int | None = None,
                          epsilon: float | None = None, length: int | None = None, seed: int | None = None,
                          delta: float | None = None, notes: str = "", publish: bool = False,
                          requested_by: str = "") -> ReleaseBuild:
     """Reserve the dataset for one build; refused cleanly when another build of it is queued or running, or when
-    a parameter is out of bounds (`InvalidPrivacyParameter`, every bad parameter in `extra["errors"]`)."""
-    if method not in METHODS:
-        raise ReleaseError(f"Unknown release method '{method}'. Known: {', '.join(sorted(METHODS))}.",
-                           {"method": method, "errors": {"method": "Choose one of the listed methods."}})
-    params = _params(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed, delta=delta)
-    _reap_dead_builds(dataset)
+    a parameter is out of bounds (`InvalidPrivacyParameter`, every bad parameter in `extra["errors"]`).
+
+    `method` defaults to k-anonymity; a dataset of published aggregates (`government_response`) has one method
+    only, `as-published`: it holds no person, and is released as validated (`ctdc.release.published`)."""
+    if is_published_aggregate(dataset):
+        if method not in (None, PUBLISHED):
+            raise ReleaseError(f"Dataset '{dataset}' holds published aggregates (no person): it is released as "
+                               f"published (method {PUBLISHED}), never through '{method}'.",
+                               {"dataset": dataset, "method": method,
+                                "errors": {"method": f"Use {PUBLISHED} (or give no method)."}})
+        method, params = PUBLISHED, {}
+    else:
+        method = method or "k-anonymity"
+        if method not in METHODS:
+            raise ReleaseError(f"Unknown release method '{method}'. Known: {', '.join(sorted(METHODS))}.",
+                               {"method": method, "errors": {"method": "Choose one of the listed methods."}})
+        params = _params(dataset=dataset, method=method, k=k, epsilon=epsilon, length=length, seed=seed,
+                         delta=delta)
+    # A build whose process died on this machine (kill -9, power cut) no longer blocks the dataset.
+    release_builds_reap(dataset=dataset)
     try:
         with transaction.atomic():
             return ReleaseBuild.objects.create(
@@ -184,18 +186,36 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
         folder = root / dataset
         on_disk = [p.name for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
         known = list(Release.objects.filter(dataset=dataset).values_list("version", flat=True))
+        # And versions taken by earlier builds that stopped before writing anything (killed, failed): a DP build
+        # may have charged the ledger in that version's name, so it is never reused (issue 18, item 2).
+        known += ReleaseBuild.objects.filter(dataset=dataset).exclude(version="").values_list("version", flat=True)
         now = datetime.now(UTC)
         version = next_version(known + on_disk, now)
+        ReleaseBuild.objects.filter(pk=build.pk).update(version=version)
         previous = Release.objects.filter(dataset=dataset).exclude(status=Release.Status.DRAFT).first()
         prev_meta = release_json(release=previous, name="metadata.json") if previous else None
         p = build.params
-        built = build_release(
-            frame, root=root, dataset=dataset, version=version, method=build.method,
-            params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"], p.get("delta")), length=p["length"],
-                                seed=p.get("seed", 0), ledger=repository_ledger(),
-                                purpose=f"release {dataset} {version} ({build.method})"),
-            notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
-            progress=lambda pct, msg: _progress(build, pct, msg))
+        if build.method == PUBLISHED:
+            built = build_published_release(
+                frame, root=root, dataset=dataset, version=version, notes=build.notes, now=now, previous=prev_meta,
+                progress=lambda pct, msg: _progress(build, pct, msg))
+        elif dataset == FEES:
+            built = build_fee_release(
+                frame, root=root, version=version, method=build.method,
+                params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"], p.get("delta")),
+                                    ledger=repository_ledger(),
+                                    purpose=f"release {dataset} {version} ({build.method})"),
+                notes=build.notes, now=now, previous=prev_meta,
+                progress=lambda pct, msg: _progress(build, pct, msg))
+        else:
+            built = build_release(
+                frame, root=root, dataset=dataset, version=version, method=build.method,
+                params=MethodParams(k=p["k"], budget=Budget.dp(p["epsilon"], p.get("delta")), length=p["length"],
+                                    seed=p.get("seed", 0), ledger=repository_ledger(),
+                                    purpose=f"release {dataset} {version} ({build.method})"),
+                notes=build.notes, now=now, previous=prev_meta, inputs=inputs,
+                contributors=release_contributors(dataset=dataset),
+                progress=lambda pct, msg: _progress(build, pct, msg))
         files = [{"name": f.name, "bytes": f.stat().st_size} for f in sorted(built.path.iterdir())]
         release_path = str(built.path.relative_to(root))
         release_store(folder=built.path, release_path=release_path)
@@ -214,6 +234,10 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
                 files=files, size_bytes=sum(f["bytes"] for f in files))
             build.release = release
             ReleaseBuild.objects.filter(pk=build.pk).update(release=release)
+            audit_record(actor=build.requested_by or "cli", action="release.build", target_type="release",
+                         target_id=f"{dataset} {version}",
+                         details={"build": build.pk, "method": build.method, "records": release.record_count,
+                                  "checks_passed": built.checks_passed})
         for c in built.checks:
             _log(build, 100, f"Check {c.id}: {'passed' if c.passed else 'FAILED'}"
                              f"{'' if c.blocking else ' (advisory)'}: {c.detail}")
@@ -241,7 +265,7 @@ def release_build_run(*, build_id: int) -> ReleaseBuild:
     return build
 
 
-def release_build(*, dataset: str = "victims", method: str = "k-anonymity", k: int | None = None,
+def release_build(*, dataset: str = "victims", method: str | None = None, k: int | None = None,
                   epsilon: float | None = None, length: int | None = None, seed: int | None = None,
                   delta: float | None = None, notes: str = "", publish: bool = False,
                   requested_by: str = "") -> Release:

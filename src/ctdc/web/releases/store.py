@@ -10,9 +10,12 @@ from the storage alone and keep nothing on their own disk.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tempfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -135,3 +138,59 @@ def steward_report_read(*, release: Release, name: str = "steward-report.json") 
         return None
     with storage.open(key, "rb") as fh:
         return fh.read()
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable stream whose bytes the zip generator hands on as they come (zipfile writes data
+    descriptors when it cannot seek back, so nothing is held but the current chunk)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self._chunks.append(bytes(b))
+        return len(b)
+
+    def drain(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+# Already compressed: stored as they are (deflating them again costs time and gains nothing).
+_STORED = (".xlsx", ".parquet", ".zip")
+
+
+def release_zip_name(release: Release) -> str:
+    return f"ctdc-{release.dataset}-{release.version}.zip"
+
+
+def release_zip_stream(*, release: Release, names: list[str]) -> Iterator[bytes]:
+    """The release's files as one zip, streamed: a folder `ctdc-<dataset>-<version>/` holding each file under the
+    name `datapackage.json` gives it, so the unpacked folder validates as a Data Package.
+
+    Made on request from the release storage (web processes keep nothing on disk); entries carry the release's
+    creation time, so the same release always gives the same bytes.
+    """
+    folder = release_zip_name(release).removesuffix(".zip")
+    stamp = release.created_at.timetuple()[:6]
+    sizes = {f["name"]: f.get("bytes", 0) for f in release.files}
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w") as zf:
+        for name in names:
+            fh = release_file_open(release=release, name=name)
+            if fh is None:
+                continue
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(_STORED) else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o444 << 16  # read-only, as in the release folder
+            info.file_size = sizes.get(name, 0)  # lets zipfile choose ZIP64 for a file over 2 GiB
+            with fh, zf.open(info, "w") as out:
+                while chunk := fh.read(1 << 20):
+                    out.write(chunk)
+                    yield sink.drain()
+        yield sink.drain()
+    yield sink.drain()

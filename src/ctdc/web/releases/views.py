@@ -7,78 +7,117 @@ releases only.
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from markdown_it import MarkdownIt
 
 from ctdc.errors import CtdcError
 from ctdc.release.methods import METHODS
 from ctdc.release.package import NO_PUBLIC_CHECKS, TERMS, citation_text
-from ctdc.web.accounts.models import Membership
+from ctdc.web.accounts.roles import user_is_steward
 from ctdc.web.audit.models import AuditEvent
 from ctdc.web.releases.forms import BuildForm, CancelForm, PublishForm, WithdrawForm
 from ctdc.web.releases.ledger import repository_ledger
 from ctdc.web.releases.models import Release, ReleaseBuild
-from ctdc.web.releases.selectors import release_build_list, release_list
+from ctdc.web.releases.readable import METHOD_GUIDE, contributors_by_type, fmt_number, readable_report
+from ctdc.web.releases.selectors import release_build_list, release_latest, release_list
 from ctdc.web.releases.services import (
     release_build_cancel,
     release_build_enqueue,
     release_publish,
     release_withdraw,
 )
-from ctdc.web.releases.store import release_file_open, release_json, steward_report_read
+from ctdc.web.releases.store import (
+    release_file_open,
+    release_json,
+    release_zip_name,
+    release_zip_stream,
+    steward_report_read,
+)
 
 TERMS_SESSION_KEY = "ctdc_terms_accepted"
 FILE_TITLES = {
-    "microdata.csv": "Microdata (CSV)", "microdata.xlsx": "Microdata (Excel)", "microdata.parquet": "Microdata (Parquet)",
-    "ctdc-public.csv": "Microdata in the public CTDC layout", "aggregates.csv": "Protected aggregates",
-    "codebook.json": "Codebook of the released fields", "codebook.html": "Codebook of the standard (HTML)",
-    "standard.json": "The standard (JSON)", "datapackage.json": "Data Package descriptor", "report.html": "Report (HTML)",
-    "report.json": "Report (JSON)", "CITATION.cff": "Citation", "TERMS.md": "Terms of use",
-    "CHANGES.md": "Changes", "CHECKSUMS.sha256": "Checksums", "summary.json": "Headline figures",
-    "metadata.json": "Metadata",
+    "microdata.csv": _("Rows (CSV)"), "microdata.xlsx": _("Rows (Excel)"), "microdata.parquet": _("Rows (Parquet)"),
+    "ctdc-public.csv": _("Rows in the public CTDC layout (CSV)"), "aggregates.csv": _("Protected counts (CSV)"),
+    # A dataset of published aggregates (government response), released as published.
+    "data.csv": _("Published figures (CSV)"), "data.parquet": _("Published figures (Parquet)"),
+    "codebook.json": _("Codebook of the released fields"), "codebook.html": _("Codebook of the standard (HTML)"),
+    "standard.json": _("The standard (JSON)"), "datapackage.json": _("Data Package descriptor"),
+    "report.html": _("Report (HTML)"), "report.json": _("Report (JSON, for programs)"),
+    "CITATION.cff": _("Citation"), "TERMS.md": _("Terms of use"), "CHANGES.md": _("Changes since the previous "
+                                                                                     "release"),
+    "CHECKSUMS.sha256": _("Checksums"), "summary.json": _("Headline figures (JSON)"),
+    "metadata.json": _("Metadata (JSON)"),
 }
 
 ORDER = {name: i for i, name in enumerate(FILE_TITLES)}
 
 
 def _is_steward(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or Membership.objects.filter(
-        user=user, organisation=None, role=Membership.Role.STEWARD).exists())
+    return user_is_steward(user)
 
 
 def _citation(r: Release) -> str:
     return citation_text(dataset=r.dataset, version=r.version, method=r.method, created=r.created_at.isoformat())
 
 
+def _files(r: Release) -> list[dict]:
+    """The release's files in reading order (rows first), each with a plain title; the name is the path
+    `datapackage.json` gives it, and the name the download saves it under."""
+    return [{**f, "title": FILE_TITLES.get(f["name"], f["name"])}
+            for f in sorted(r.files, key=lambda f: ORDER.get(f["name"], len(ORDER)))]
+
+
+def _facts(r: Release) -> dict:
+    return {"rows": fmt_number(r.record_count), "zip": release_zip_name(r),
+            "params": ", ".join(f"{k} = {fmt_number(v) if isinstance(v, int | float) else v}"
+                                for k, v in r.params.items())}
+
+
+def _guide(releases) -> list[dict]:
+    """Which release to use for what: the latest published release of each method, in plain words."""
+    latest: dict[str, Release] = {}
+    for r in releases:
+        if r.status == Release.Status.PUBLISHED and r.method not in latest:
+            latest[r.method] = r
+    return [{"method": m, "release": latest.get(m), **{k: str(v) for k, v in text.items()}}
+            for m, text in METHOD_GUIDE.items()]
+
+
 def catalogue(request):
-    rows = [{"release": r, "citation": _citation(r),
-             "files": [{**f, "title": FILE_TITLES.get(f["name"], f["name"])}
-                       for f in sorted(r.files, key=lambda f: ORDER.get(f["name"], len(ORDER)))]}
-            for r in release_list(public=True)]
+    releases = list(release_list(public=True))
+    rows = [{"release": r, "citation": _citation(r), "files": _files(r), "facts": _facts(r),
+             "guide": METHOD_GUIDE.get(r.method, {})} for r in releases]
     return render(request, "releases/catalogue.html", {
-        "rows": rows, "terms_accepted": bool(request.session.get(TERMS_SESSION_KEY)),
-        "is_steward": _is_steward(request.user)})
+        "rows": rows, "guide": _guide(releases), "latest": release_latest(dataset="victims"),
+        "terms_accepted": bool(request.session.get(TERMS_SESSION_KEY)), "is_steward": _is_steward(request.user)})
 
 
-def _show(value) -> str:
-    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+def latest(request, dataset: str, name: str | None = None):
+    """`/data/<dataset>/latest/` (and `.../latest/files/<name>`): the newest published release, by redirect, so a
+    link to "the latest" never goes stale and a citation still names the exact version."""
+    r = release_latest(dataset=dataset)
+    if r is None:
+        raise Http404(f"No published release of dataset '{dataset}'.")
+    if name is None:
+        return redirect("data-report", dataset=r.dataset, version=r.version)
+    return redirect("data-file", dataset=r.dataset, version=r.version, name=name)
 
 
 def _report_context(r: Release, data: dict, records: dict, steward: bool) -> dict:
-    engine = data.get("engine", {})
+    readable = readable_report({**data, "records": records}, published=r.status == Release.Status.PUBLISHED)
     return {
-        "release": r, "report": data, "citation": _citation(r), "checks": data.get("checks", []),
-        "records": records, "steward": steward, "no_public_checks": NO_PUBLIC_CHECKS,
-        "engine": [(k.replace("_", " ").capitalize(),
-                    {kk: _show(vv) for kk, vv in (v.items() if isinstance(v, dict) else [("value", v)])})
-                   for k, v in engine.items()],
+        "release": r, "citation": _citation(r), "steward": steward, "no_public_checks": NO_PUBLIC_CHECKS,
+        "guide": {k: str(v) for k, v in METHOD_GUIDE.get(r.method, {}).items()}, "facts": _facts(r),
+        "files": _files(r), "is_latest": release_latest(dataset=r.dataset) == r, **readable,
+        "contributors": contributors_by_type(r.summary.get("contributors_by_type")),
     }
 
 
@@ -89,11 +128,8 @@ def report(request, dataset: str, version: str):
     return render(request, "releases/report.html", _report_context(r, data, data.get("records", {}), False))
 
 
-@login_required
 def steward_report(request, dataset: str, version: str):
     """The steward report of any release (drafts too): everything computed on the input. Stewards only."""
-    if not _is_steward(request.user):
-        raise PermissionDenied
     r = get_object_or_404(Release, dataset=dataset, version=version)
     raw = steward_report_read(release=r)
     if raw is None:
@@ -114,10 +150,24 @@ def download(request, dataset: str, version: str, name: str):
                             content_type="text/plain; charset=utf-8")
     if not request.session.get(TERMS_SESSION_KEY):
         return redirect(f"{reverse('data-terms')}?next={request.path}")
-    fh = release_file_open(release=r, name=name) if r.status == Release.Status.PUBLISHED else None
+    if r.status != Release.Status.PUBLISHED:
+        raise Http404("No such file in this release.")
+    if name == release_zip_name(r):
+        response = StreamingHttpResponse(release_zip_stream(release=r, names=[f["name"] for f in _files(r)]),
+                                         content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    fh = release_file_open(release=r, name=name)
     if fh is None:
         raise Http404("No such file in this release.")
-    return FileResponse(fh, as_attachment=True, filename=f"ctdc-{dataset}-{version}-{name}")
+    # Saved under its own name, the path datapackage.json gives it: files saved side by side form a valid package.
+    return FileResponse(fh, as_attachment=True, filename=name)
+
+
+@cache
+def terms_html() -> str:
+    """TERMS.md of every release, as a page (CommonMark; raw HTML in it would be escaped, not rendered)."""
+    return MarkdownIt("commonmark", {"html": False}).render(TERMS)
 
 
 def terms(request):
@@ -127,7 +177,9 @@ def terms(request):
     if request.method == "POST" and request.POST.get("accept") == "yes":
         request.session[TERMS_SESSION_KEY] = True
         return redirect(next_url)
-    return render(request, "releases/terms.html", {"terms": TERMS, "next": next_url})
+    return render(request, "releases/terms.html", {
+        "terms": mark_safe(terms_html()), "next": next_url,  # noqa: S308 - our own text, HTML escaped by the parser
+        "accepted": bool(request.session.get(TERMS_SESSION_KEY))})
 
 
 def _steward_page(request, *, build_form=None, withdraw_form=None, status: int = 200):
@@ -141,10 +193,7 @@ def _steward_page(request, *, build_form=None, withdraw_form=None, status: int =
     }, status=status)
 
 
-@login_required
 def steward(request):
-    if not _is_steward(request.user):
-        raise PermissionDenied
     return _steward_page(request)
 
 
@@ -156,12 +205,8 @@ def _refused(request, form, what: str) -> None:
             messages.error(request, f"{what} refused: {label + ': ' if label and name != '__all__' else ''}{error}")
 
 
-@login_required
-@require_POST
 def steward_action(request):
     """One action of the steward's page. Every parameter is checked here (forms), whatever the browser sent."""
-    if not _is_steward(request.user):
-        raise PermissionDenied
     action, p, who = request.POST.get("action"), request.POST, request.user.get_username()
     try:
         if action == "build":

@@ -9,4 +9,9 @@ def intake(request):
 
         return user_is_steward(user=request.user)
 
-    return {"is_steward_nav": SimpleLazyObject(steward)}
+    def administrator() -> bool:
+        from ctdc.web.accounts.roles import user_is_administrator
+
+        return user_is_administrator(request.user)
+
+    return {"is_steward_nav": SimpleLazyObject(steward), "is_administrator_nav": SimpleLazyObject(administrator)}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ctdc.errors import MappingError
 from ctdc.ingest.mapping import parse_mapping, preset_names
 from ctdc.standard import load_standard
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping
 
-# Dataset types the harmonized store holds (cases.Victim); others are added with their store.
-STORED_DATASETS = ("victims",)
+# Dataset types the harmonized store holds (cases.Victim, Perpetrator, VictimPerpetratorLink, JourneyEvent,
+# RecruitmentFee, GovernmentResponse).
+STORED_DATASETS = ("victims", "perpetrators", "victim_perpetrator_links", "journey_events", "recruitment_fees",
+                   "government_response")
 
 
 def mapping_choices(organisations) -> list[tuple[str, str]]:
@@ -23,10 +26,11 @@ def mapping_choices(organisations) -> list[tuple[str, str]]:
 
 
 class UploadForm(forms.Form):
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
-    dataset = forms.ChoiceField()
-    mapping = forms.ChoiceField(help_text="How this file's columns and codes map to the standard.")
-    file = forms.FileField(help_text="CSV, TSV or XLSX. Kept only encrypted, and only for the retention period.")
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    dataset = forms.ChoiceField(label=_("Dataset"))
+    mapping = forms.ChoiceField(label=_("Mapping"), help_text=_("How this file's columns and codes map to the standard."))
+    file = forms.FileField(label=_("File"),
+                           help_text=_("CSV, TSV or XLSX. Kept only encrypted, and only for the retention period."))
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,7 +49,7 @@ class UploadForm(forms.Form):
 
 
 class ReprocessForm(forms.Form):
-    mapping = forms.ChoiceField(help_text="Re-read the kept raw file with this mapping.")
+    mapping = forms.ChoiceField(label=_("Mapping"), help_text=_("Re-read the kept raw file with this mapping."))
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,15 +58,16 @@ class ReprocessForm(forms.Form):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
-                           label="Note (optional)",
-                           help_text="Why: shown with the decision and kept in the audit trail. Never write case "
-                                     "details here.")
+                           label=_("Note (optional)"),
+                           help_text=_("Why: shown with the decision and kept in the audit trail. Never write case "
+                                       "details here."))
 
 
 class MappingForm(forms.Form):
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)
-    name = forms.SlugField(max_length=64, help_text="Letters, digits and hyphens, e.g. 'case-register-2024'.")
-    text = forms.CharField(label="Mapping (YAML)", strip=False, max_length=200_000,
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    name = forms.SlugField(label=_("Name"), max_length=64,
+                           help_text=_("Letters, digits and hyphens, e.g. 'case-register-2024'."))
+    text = forms.CharField(label=_("Mapping (YAML)"), strip=False, max_length=200_000,
                            widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}))
     # The submission this mapping is made for (from its page): saving can then process it again at once.
     submission = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
@@ -90,5 +95,5 @@ class MappingForm(forms.Form):
 
 class DuplicateDecisionForm(forms.Form):
     status = forms.ChoiceField(choices=DuplicateFlag.Status.choices)
-    note = forms.CharField(required=False, max_length=2000, label="Note (optional)",
-                           help_text="Why: kept with the verdict. Never write case details here.")
+    note = forms.CharField(required=False, max_length=2000, label=_("Note (optional)"),
+                           help_text=_("Why: kept with the verdict. Never write case details here."))

@@ -100,6 +100,14 @@ class Submission(models.Model):
     def is_busy(self) -> bool:
         return self.status in (self.Status.UPLOADED, self.Status.PROCESSING)
 
+    @property
+    def error_for_people(self) -> str:
+        """Why processing stopped, in the reader's language (`error` is the worker's wording, in English)."""
+        from ctdc.web.submissions.messages import stored_for_people
+
+        return stored_for_people(message=self.error, code=self.error_code, extra=self.error_extra,
+                                 filename=self.filename)
+
 
 class Problem(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="problems")

@@ -12,11 +12,17 @@ File format (`submissions/<id>/raw.enc`), written in chunks so a large upload ne
 Each chunk's associated data is the storage name, the chunk number and a last-chunk flag, so chunks cannot be
 reordered, moved to another submission or cut off without decryption failing. The 256-bit key is derived with
 HKDF-SHA256 from the `CTDC_UPLOAD_KEY` setting.
+
+Reading decrypts into a private folder of `plaintext_dir()`: a memory file system (/dev/shm, or
+CTDC_PLAINTEXT_DIR), so the readers get a path while no plaintext copy reaches a disk; the folder is deleted as
+soon as the file is read. Uploads arriving over the web are sealed before they touch a disk too
+(`ctdc.web.security.sealed_uploads`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -96,6 +102,38 @@ def raw_save(*, name: str, source: BinaryIO) -> str:
     return stored
 
 
+MEMORY_FILE_SYSTEMS = {"tmpfs", "ramfs"}
+
+
+def memory_backed(path: Path) -> bool:
+    """Whether `path` is on a file system kept in memory (its mount point in /proc/mounts is tmpfs or ramfs)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    target, best, kind = path.resolve(), None, ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = Path(parts[1].replace("\\040", " "))
+        if (target == point or point in target.parents) and (best is None or len(point.parts) > len(best.parts)):
+            best, kind = point, parts[2]
+    return kind in MEMORY_FILE_SYSTEMS
+
+
+def plaintext_dir() -> tuple[Path, bool]:
+    """(the folder uploads are decrypted into while they are read, whether it is kept in memory)."""
+    if settings.CTDC_PLAINTEXT_DIR:
+        folder = Path(settings.CTDC_PLAINTEXT_DIR)
+        return folder, memory_backed(folder)
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and memory_backed(shm):
+        return shm, True
+    folder = Path(tempfile.gettempdir())
+    return folder, memory_backed(folder)
+
+
 @contextmanager
 def raw_open(*, name: str, filename: str = "upload") -> Iterator[Path]:
     """The decrypted upload as a temporary file named `filename` (so readers see its extension and messages name
@@ -103,7 +141,15 @@ def raw_open(*, name: str, filename: str = "upload") -> Iterator[Path]:
     if not name or not default_storage.exists(name):
         raise IngestError("The raw upload is no longer kept (purged after the retention period); upload the file "
                           "again.", {"path": name})
-    with tempfile.TemporaryDirectory(prefix="ctdc-raw-") as folder:
+    root, _ = plaintext_dir()
+    needed = default_storage.size(name)  # the ciphertext: a little more than the plaintext
+    free = shutil.disk_usage(root).free
+    if needed > free:
+        raise IngestError(f"There is not room to read this file: it needs about {needed // 2**20 + 1} MB in "
+                          f"{root}, which has {free // 2**20} MB free. Ask the administrator to give that folder more "
+                          "room or to point CTDC_PLAINTEXT_DIR at a larger memory file system (docs/settings.md).",
+                          {"path": name, "needed": needed, "free": free})
+    with tempfile.TemporaryDirectory(prefix="ctdc-raw-", dir=root) as folder:
         path = Path(folder) / (get_valid_filename(Path(filename).name) or "upload")
         with default_storage.open(name, "rb") as source, path.open("wb") as sink:
             _decrypt_stream(source, sink, name)

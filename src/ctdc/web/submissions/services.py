@@ -24,19 +24,30 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ctdc.checksums import sha256_file
 from ctdc.errors import CtdcError, IngestError
 from ctdc.ingest.detect import detect_preset
+from ctdc.ingest.limits import refuse_oversize, refuse_zip_bomb
 from ctdc.ingest.mapping import MappingSpec, load_preset, parse_mapping, preset_names
 from ctdc.ingest.pipeline import ingest_file
 from ctdc.standard import load_standard
 from ctdc.web.accounts.models import Organisation
+from ctdc.web.accounts.services import agreement_require
 from ctdc.web.audit.services import audit_record
-from ctdc.web.cases.bulk import victims_upsert
-from ctdc.web.cases.models import Victim
+from ctdc.web.cases.bulk import BATCH as BULK_BATCH
+from ctdc.web.cases.bulk import (
+    figures_upsert,
+    journey_events_upsert,
+    links_upsert,
+    perpetrators_upsert,
+    recruitment_fees_upsert,
+    victims_upsert,
+)
+from ctdc.web.cases.models import Perpetrator, Victim
+from ctdc.web.submissions.forms import STORED_DATASETS
 from ctdc.web.submissions.models import DuplicateFlag, Problem, QuarantinedRow, SavedMapping, Submission
 from ctdc.web.submissions.rawstore import raw_save
 from ctdc.web.submissions.selectors import mapping_latest
@@ -44,6 +55,11 @@ from ctdc.web.submissions.selectors import mapping_latest
 log = logging.getLogger(__name__)
 # victim_id is the repository's own random key: set once when a record first arrives, never overwritten.
 _VICTIM_FIELDS = [f.name for f in load_standard().dataset("victims").stored_fields if f.name != "victim_id"]
+_FIGURE_FIELDS = [f.name for f in load_standard().dataset("government_response").stored_fields]
+_PERPETRATOR_FIELDS = [f.name for f in load_standard().dataset("perpetrators").stored_fields
+                       if f.name != "perpetrator_id"]
+# Records a reference may point at, by the dataset the standard's `references` names.
+_REFERENCED = {"victims": Victim, "perpetrators": Perpetrator}
 
 
 @dataclass(frozen=True)
@@ -56,20 +72,42 @@ def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSp
                       saved_mapping: SavedMapping | None = None) -> IngestOutcome:
     """Validate one file for `organisation` now. The same file submitted twice returns the first submission."""
     path = Path(path)
+    agreement_require(organisation=organisation)
+    # Before the file is hashed or copied: an oversize file costs nothing.
+    refuse_oversize(name=filename or path.name, size=path.stat().st_size, limits=settings.CTDC_UPLOAD_LIMITS)
     digest = sha256_file(path)
     choice = f"mapping:{saved_mapping.name}" if saved_mapping else _preset_choice(spec)
     existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
     if existing is not None and not _retry_failed(existing, mapping_choice=choice):
         return IngestOutcome(existing, created=False)
-    submission = existing or Submission.objects.create(
-        organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
-        size=path.stat().st_size, mapping_choice=choice,
-    )
+    if existing is None:
+        try:
+            with transaction.atomic():
+                existing = Submission.objects.create(
+                    organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
+                    size=path.stat().st_size, mapping_choice=choice)
+        except IntegrityError:
+            return IngestOutcome(_sent_at_once(organisation, spec.dataset, digest), created=False)
+    submission = existing
     with path.open("rb") as fh:
         submission.raw_path = raw_save(name=_raw_name(submission), source=fh)
     submission.save(update_fields=["raw_path"])
+    audit_record(actor=None, action="submission.upload", target_type="submission", target_id=submission.pk,
+                 organisation=organisation, details={"dataset": spec.dataset, "bytes": submission.size,
+                                                     "via": "cli"})
     submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved_mapping)
     return IngestOutcome(submission, created=True)
+
+
+def _sent_at_once(organisation: Organisation, dataset: str, digest: str) -> Submission:
+    """The submission another request created for the same file between our check and our insert (a double
+    click, two tabs, a script sending twice at once): the unique constraint refused ours, so that one is the
+    answer, as for any file sent twice (issue 18, item 3)."""
+    submission = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
+    if submission is None:  # refused for another reason: not ours to hide
+        raise IntegrityError(f"submission of {digest[:12]} refused by the database")
+    log.info("submission %s: the same file was sent twice at once", submission.pk)
+    return submission
 
 
 def _retry_failed(submission: Submission, *, mapping_choice: str) -> bool:
@@ -99,8 +137,13 @@ def _raw_name(submission: Submission) -> str:
 
 
 def submission_upload(*, organisation: Organisation, upload: File, dataset: str, mapping_choice: str,
-                      user=None) -> IngestOutcome:
-    """Keep an uploaded file (encrypted) and queue its processing. The same file twice returns the first."""
+                      user=None, via: str = "web") -> IngestOutcome:
+    """Keep an uploaded file (encrypted) and queue its processing. The same file twice returns the first.
+
+    A file over the upload limits is refused (`UploadTooLarge`) before it is stored, and so is every file of an
+    organisation whose data-sharing agreement is not recorded (`AgreementMissing`, CTDC_REQUIRE_AGREEMENT)."""
+    agreement_require(organisation=organisation)
+    upload_check(upload=upload)
     h = hashlib.sha256()
     for chunk in upload.chunks():
         h.update(chunk)
@@ -108,18 +151,39 @@ def submission_upload(*, organisation: Organisation, upload: File, dataset: str,
     existing = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
     if existing is not None and not _retry_failed(existing, mapping_choice=mapping_choice):
         return IngestOutcome(existing, created=False)
-    with transaction.atomic():
-        submission = existing or Submission.objects.create(
-            organisation=organisation, dataset=dataset, filename=Path(upload.name or "upload").name[:255],
-            sha256=digest, size=upload.size or 0, mapping_choice=mapping_choice, uploaded_by=user,
-            progress_note="Waiting for a worker",
-        )
-        upload.seek(0)
-        submission.raw_path = raw_save(name=_raw_name(submission), source=upload)
-        submission.save(update_fields=["raw_path"])
-        _enqueue(submission)
+    try:
+        with transaction.atomic():
+            submission = existing or Submission.objects.create(
+                organisation=organisation, dataset=dataset, filename=Path(upload.name or "upload").name[:255],
+                sha256=digest, size=upload.size or 0, mapping_choice=mapping_choice, uploaded_by=user,
+                progress_note="Waiting for a worker",
+            )
+            upload.seek(0)
+            submission.raw_path = raw_save(name=_raw_name(submission), source=upload)
+            submission.save(update_fields=["raw_path"])
+            audit_record(actor=user, action="submission.upload", target_type="submission", target_id=submission.pk,
+                         organisation=organisation, details={"dataset": dataset, "bytes": submission.size,
+                                                             "via": via})
+            _enqueue(submission)
+    except IntegrityError:
+        if existing is not None:
+            raise
+        return IngestOutcome(_sent_at_once(organisation, dataset, digest), created=False)
     log.info("submission %s: uploaded (organisation %s)", submission.pk, organisation.slug)
     return IngestOutcome(submission, created=True)
+
+
+def upload_check(*, upload: File) -> None:
+    """Refuse an uploaded file over the limits: its size, and for a zip container (XLSX, ODS) what its directory
+    declares and its parts really inflate to (entries, unpacked bytes; counted, nothing kept: `ctdc.ingest.limits`)."""
+    limits = settings.CTDC_UPLOAD_LIMITS
+    name = Path(upload.name or "upload").name
+    refuse_oversize(name=name, size=upload.size or 0, limits=limits)
+    upload.seek(0)
+    if upload.read(4) == b"PK\x03\x04":
+        upload.seek(0)
+        refuse_zip_bomb(upload, limits, name=name)
+    upload.seek(0)
 
 
 def _enqueue(submission: Submission) -> None:
@@ -219,7 +283,9 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     try:
         result = ingest_file(path, spec, identity_key=settings.CTDC_IDENTITY_KEY.encode(),
                              organisation=record_id_owner(submission.organisation),
-                             defaults={"data_source": submission.organisation.kind})
+                             defaults={"data_source": submission.organisation.kind},
+                             limits=settings.CTDC_UPLOAD_LIMITS,
+                             known=_known_references(submission.organisation))
     except IngestError as exc:
         _fail(submission, exc)
     # Nothing here looks at other organisations' records: what validation stores and shows the contributor must
@@ -230,11 +296,20 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     stage[0] = "storing the report and the accepted records"
     submission_progress_set(submission=submission, percent=70, note="Storing the report and the accepted records")
     buf = io.BytesIO()
-    result.records.write_parquet(buf)
+    # Row groups of one approval batch: approval reads the file a group at a time (`cases.bulk`).
+    result.records.write_parquet(buf, row_group_size=BULK_BATCH)
     name = f"submissions/{submission.pk}/accepted.parquet"
     if default_storage.exists(name):
         default_storage.delete(name)
     staged = default_storage.save(name, ContentFile(buf.getvalue()))
+    # The linked dataset types the same rows made (a condensed layout): staged beside, approved with them.
+    for dataset, frame in result.linked.items():
+        linked_buf = io.BytesIO()
+        frame.write_parquet(linked_buf)
+        linked_name = _linked_name(submission, dataset)
+        if default_storage.exists(linked_name):
+            default_storage.delete(linked_name)
+        default_storage.save(linked_name, ContentFile(linked_buf.getvalue()))
     with transaction.atomic():
         submission.problems.all().delete()
         submission.quarantine.all().delete()
@@ -261,6 +336,25 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     log.info("submission %s: validated, %s accepted, %s quarantined, %s duplicates", submission.pk,
              submission.accepted, submission.quarantined, submission.duplicates)
     return submission
+
+
+def _linked_name(submission: Submission, dataset: str) -> str:
+    return f"submissions/{submission.pk}/accepted-{dataset}.parquet"
+
+
+def _known_references(organisation: Organisation):
+    """The pipeline's `known` callback: which of these keyed hashes are records of `organisation` in the
+    repository. A contributor's links point only at its own records."""
+    def known(dataset: str, hashes: list[str]) -> set[str]:
+        model = _REFERENCED.get(dataset)
+        if model is None:
+            return set()
+        found: set[str] = set()
+        for start in range(0, len(hashes), 5000):
+            found.update(model.objects.filter(organisation=organisation, record_id__in=hashes[start:start + 5000])
+                         .values_list("record_id", flat=True))
+        return found
+    return known
 
 
 def _fail(submission: Submission, exc: CtdcError) -> NoReturn:
@@ -306,39 +400,71 @@ def submission_approve(*, submission: Submission, user=None, note: str = "") -> 
         raise IngestError(f"Submission {submission.pk} is {submission.status}; only a validated submission can be approved.",
                           {"submission": submission.pk, "status": submission.status})
     with default_storage.open(submission.staged_path, "rb") as fh:
-        records = pl.read_parquet(io.BytesIO(fh.read()))
-    # The database's bulk path (COPY / executemany), inside this transaction: all of it or nothing.
-    written = victims_upsert(records=records, organisation_id=submission.organisation_id,
-                             submission_id=submission.pk, mapping_version=submission.mapping_version,
-                             fields=_VICTIM_FIELDS)
+        staged = fh.read()  # compressed: the victims' records are decoded a batch at a time, by `victims_upsert`
+    records = pl.read_parquet(io.BytesIO(staged)) if submission.dataset != "victims" else None
+    if submission.dataset == "government_response":
+        # Published aggregates: no person, so no identity hash and no cross-organisation flags.
+        written = figures_upsert(records=records, organisation_id=submission.organisation_id,
+                                 submission_id=submission.pk, mapping_version=submission.mapping_version,
+                                 fields=_FIGURE_FIELDS)
+    elif submission.dataset == "victims":
+        # The database's bulk path (COPY / executemany), inside this transaction: all of it or nothing.
+        written = victims_upsert(records=pl.scan_parquet(io.BytesIO(staged)), organisation_id=submission.organisation_id,
+                                 submission_id=submission.pk, mapping_version=submission.mapping_version,
+                                 fields=_VICTIM_FIELDS)
+        # Perpetrators and links the same rows made (preset ctdc-vp): after the victims they refer to, in order.
+        for dataset in ("perpetrators", "victim_perpetrator_links"):
+            if dataset in (submission.stats or {}).get("linked_records", {}):
+                with default_storage.open(_linked_name(submission, dataset), "rb") as fh:
+                    written += _linked_write(submission, dataset, pl.read_parquet(io.BytesIO(fh.read())))
+    elif submission.dataset in ("perpetrators", "victim_perpetrator_links", "journey_events", "recruitment_fees"):
+        written = _linked_write(submission, submission.dataset, records)
+    else:
+        raise IngestError(f"Submission {submission.pk} is of dataset '{submission.dataset}', which the central "
+                          f"repository cannot hold yet (it holds {', '.join(STORED_DATASETS)}).",
+                          {"submission": submission.pk, "dataset": submission.dataset})
     submission.status = Submission.Status.APPROVED
     submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), _user(user), note
     submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
-    flags = _duplicate_flags_create(submission)
+    flags = _duplicate_flags_create(submission) if submission.dataset == "victims" else 0
     audit_record(actor=user, action="submission.approve", target_type="submission", target_id=submission.pk,
-                 note=note, details={"records": written, "cross_org_flags": flags})
+                 note=note, organisation=submission.organisation, details={"records": written, "cross_org_flags": flags})
     log.info("submission %s: approved, %s records, %s new cross-organisation flags", submission.pk, written, flags)
     return written
 
 
+def _linked_write(submission: Submission, dataset: str, records: pl.DataFrame) -> int:
+    common = {"records": records, "organisation_id": submission.organisation_id, "submission_id": submission.pk,
+              "mapping_version": submission.mapping_version}
+    if dataset == "perpetrators":
+        return perpetrators_upsert(**common, fields=_PERPETRATOR_FIELDS)
+    if dataset == "journey_events":
+        return journey_events_upsert(**common)
+    if dataset == "recruitment_fees":
+        return recruitment_fees_upsert(**common)
+    return links_upsert(**common)
+
+
 def _duplicate_flags_create(submission: Submission) -> int:
-    """Flag each pair (this submission's record, another organisation's record) sharing an identity hash."""
-    mine = dict(Victim.objects.filter(submission=submission, identity_hash__isnull=False)
-                .values_list("pk", "identity_hash"))
-    by_hash: dict[str, list[int]] = {}
-    for pk, digest in mine.items():
-        by_hash.setdefault(digest, []).append(pk)
-    flags = []
-    hashes = list(by_hash)
-    for start in range(0, len(hashes), 5000):
-        others = (Victim.objects.filter(identity_hash__in=hashes[start:start + 5000])
-                  .exclude(organisation_id=submission.organisation_id).values_list("pk", "identity_hash"))
-        for other, digest in others:
-            for record in by_hash[digest]:
-                low, high = sorted((record, other))
-                flags.append(DuplicateFlag(record_id=low, other_id=high, identity_hash=digest, submission=submission))
-    created = DuplicateFlag.objects.bulk_create(flags, batch_size=2000, ignore_conflicts=True)
-    return len(created)
+    """Flag each pair (this submission's record, another organisation's record) sharing an identity hash; returns
+    how many new flags there are.
+
+    One `INSERT ... SELECT` over the identity-hash index: the pairs never travel through Python (a 250,000-row
+    submission used to load every hash, then ask for the others 5,000 at a time). A pair flagged before stays as
+    it is, decision included (the unique constraint on the ordered pair, `ON CONFLICT DO NOTHING`).
+    """
+    q = connection.ops.quote_name
+    low, high = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    sql = (f"INSERT INTO {q(DuplicateFlag._meta.db_table)} ({q('record_id')}, {q('other_id')}, {q('identity_hash')}, "
+           f"{q('submission_id')}, {q('status')}, {q('note')}, {q('created_at')}) "
+           f"SELECT {low}(a.{q('id')}, b.{q('id')}), {high}(a.{q('id')}, b.{q('id')}), a.{q('identity_hash')}, %s, %s, "
+           f"'', %s FROM {q(Victim._meta.db_table)} a JOIN {q(Victim._meta.db_table)} b "
+           f"ON b.{q('identity_hash')} = a.{q('identity_hash')} AND b.{q('organisation_id')} <> a.{q('organisation_id')} "
+           f"WHERE a.{q('submission_id')} = %s AND a.{q('identity_hash')} IS NOT NULL ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [submission.pk, DuplicateFlag.Status.OPEN.value,
+                             connection.ops.adapt_datetimefield_value(timezone.now()), submission.pk])
+        return max(cursor.rowcount, 0)
 
 
 @transaction.atomic
@@ -352,7 +478,7 @@ def submission_reject(*, submission: Submission, user=None, note: str = "") -> S
     submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), _user(user), note
     submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     audit_record(actor=user, action="submission.reject", target_type="submission", target_id=submission.pk,
-                 note=note, details={"accepted": submission.accepted, "quarantined": submission.quarantined})
+                 note=note, organisation=submission.organisation, details={"accepted": submission.accepted, "quarantined": submission.quarantined})
     return submission
 
 
@@ -385,8 +511,11 @@ def mapping_save(*, organisation: Organisation, name: str, text: str, user=None)
     existing = SavedMapping.objects.filter(organisation=organisation, name=name, version_hash=spec.version_hash).first()
     if existing is not None:
         return existing, False
-    return SavedMapping.objects.create(organisation=organisation, name=name, text=text,
-                                       version_hash=spec.version_hash, created_by=user), True
+    saved = SavedMapping.objects.create(organisation=organisation, name=name, text=text,
+                                        version_hash=spec.version_hash, created_by=user)
+    audit_record(actor=user, action="mapping.save", target_type="mapping", target_id=saved.pk,
+                 organisation=organisation, details={"name": name, "version": spec.version_hash})
+    return saved, True
 
 
 @transaction.atomic

@@ -9,18 +9,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
 
-from ctdc.errors import CtdcError
+from ctdc.errors import AgreementMissing, CtdcError, UploadTooLarge
+from ctdc.formulas import defuse
 from ctdc.ingest.report import PROBLEM_TYPES, ValidationReport, problems_frame
 from ctdc.web.audit.selectors import audit_events_for
+from ctdc.web.security.uploads import upload_refusal
 from ctdc.web.submissions import selectors as sel
 from ctdc.web.submissions import services
 from ctdc.web.submissions.forms import (
@@ -39,12 +39,6 @@ PAGE_SIZE = 50  # problems per page: a long report is many short pages, not one 
 QUARANTINE_PAGE_SIZE = 50
 
 
-def _require_steward(request) -> None:
-    if not sel.user_is_steward(user=request.user):
-        raise PermissionDenied("Only a data steward can do this.")
-
-
-@login_required
 def submission_list(request):
     status = request.GET.get("status", "")
     submissions = sel.submission_list_for(user=request.user)
@@ -57,21 +51,34 @@ def submission_list(request):
     })
 
 
-@login_required
 def submission_new(request):
     organisations = sel.organisation_list_for(user=request.user)
     form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
-    if request.method == "POST" and form.is_valid():
+    refused = upload_refusal(request)  # cut off while it streamed in: over CTDC_UPLOAD_MAX_MB
+    status = 200
+    if refused is not None:
+        form.is_valid()
+        form.errors.pop("file", None)  # "required": the file was dropped; say why instead
+        form.add_error("file", refused.message)
+    elif request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        outcome = services.submission_upload(organisation=d["organisation"], upload=d["file"], dataset=d["dataset"],
-                                             mapping_choice=d["mapping"], user=request.user)
-        if not outcome.created:
-            messages.info(request, "This exact file was submitted before: here is that submission.")
-        return redirect("submission_detail", pk=outcome.submission.pk)
-    return render(request, "submissions/new.html", {"form": form, "has_orgs": organisations.exists()})
+        try:
+            outcome = services.submission_upload(organisation=d["organisation"], upload=d["file"],
+                                                 dataset=d["dataset"], mapping_choice=d["mapping"], user=request.user)
+        except UploadTooLarge as exc:
+            refused = exc
+            form.add_error("file", exc.message)
+        except AgreementMissing as exc:
+            form.add_error("organisation", exc.message)
+            status = 403
+        else:
+            if not outcome.created:
+                messages.info(request, _("This exact file was submitted before: here is that submission."))
+            return redirect("submission_detail", pk=outcome.submission.pk)
+    return render(request, "submissions/new.html", {"form": form, "has_orgs": organisations.exists()},
+                  status=413 if refused is not None else status)
 
 
-@login_required
 def submission_detail(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     is_steward = sel.user_is_steward(user=request.user)
@@ -93,7 +100,6 @@ def submission_detail(request, pk: int):
     })
 
 
-@login_required
 def submission_progress(request, pk: int):
     """Polled by static/submissions/progress.js while a submission is processed."""
     s = sel.submission_get_for(user=request.user, pk=pk)
@@ -102,40 +108,35 @@ def submission_progress(request, pk: int):
                          "worker_missing": s.is_busy and worker_status().missing})
 
 
-@login_required
-@require_POST
 def submission_reprocess(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     form = ReprocessForm(request.POST, organisation=submission.organisation)
     if not form.is_valid():
-        messages.error(request, "Choose a mapping to re-process with.")
+        messages.error(request, _("Choose a mapping to re-process with."))
     else:
         try:
             services.submission_reprocess(submission=submission, mapping_choice=form.cleaned_data["mapping"])
-            messages.success(request, "Queued for re-processing.")
+            messages.success(request, _("Queued for re-processing."))
         except CtdcError as exc:
             messages.error(request, exc.message)
     return redirect("submission_detail", pk=pk)
 
 
-@login_required
-@require_POST
 def submission_decide(request, pk: int, decision: str):
-    _require_steward(request)
     submission = sel.submission_get_for(user=request.user, pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("note", []):
-            messages.error(request, f"Nothing was decided: {error}")
+            messages.error(request, _("Nothing was decided: %(error)s") % {"error": error})
         return redirect(reverse("submission_detail", args=[pk]) + "#decision")
     note = form.cleaned_data["note"]
     try:
         if decision == "approve":
             written = services.submission_approve(submission=submission, user=request.user, note=note)
-            messages.success(request, f"Approved: {written} records are in the central repository.")
+            messages.success(request, _("Approved: %(n)s records are in the central repository.") % {"n": written})
         else:
             services.submission_reject(submission=submission, user=request.user, note=note)
-            messages.success(request, "Rejected: nothing entered the central repository.")
+            messages.success(request, _("Rejected: nothing entered the central repository."))
     except CtdcError as exc:
         messages.error(request, exc.message)
     return redirect("submission_detail", pk=pk)
@@ -166,7 +167,6 @@ def _pager(request, page, key: str, anchor: str = "") -> dict:
             "last": link(page.paginator.num_pages) if page.number < page.paginator.num_pages - 1 else None}
 
 
-@login_required
 def submission_report(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     filters = _filters(request)
@@ -190,16 +190,10 @@ def submission_report(request, pk: int):
 _CSV_COLUMNS = ("row", "column", "field", "code", "severity", "value", "message")
 
 
-@login_required
 def submission_report_csv(request, pk: int):
     submission = sel.submission_get_for(user=request.user, pk=pk)
     rows = sel.report_problems(submission=submission, **_filters(request)).values_list(*_CSV_COLUMNS)
     return _csv_download(f"submission-{pk}-report.csv", _CSV_COLUMNS, rows)
-
-
-def _csv_safe(value):
-    # A coded value echoed back could start with = + - @: prefix it so a spreadsheet never runs it as a formula.
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def _csv_download(filename: str, header, rows) -> HttpResponse:
@@ -209,11 +203,11 @@ def _csv_download(filename: str, header, rows) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else _csv_safe(v) for v in row])
+        # A coded value echoed back could start like a formula: a spreadsheet must show it as text (ctdc.formulas).
+        writer.writerow(["" if v is None else defuse(v) for v in row])
     return response
 
 
-@login_required
 def submission_quarantine_csv(request, pk: int):
     """Rows held back, with their problem codes: what to fix before uploading again (row numbers as the file has them).
 
@@ -224,7 +218,6 @@ def submission_quarantine_csv(request, pk: int):
                          submission.quarantine.order_by("row").values_list(*columns))
 
 
-@login_required
 def submission_report_json(request, pk: int):
     """The Frictionless-style report (`ValidationReport.as_dict()` shape) rebuilt from the stored problems."""
     submission = sel.submission_get_for(user=request.user, pk=pk)
@@ -242,7 +235,6 @@ def submission_report_json(request, pk: int):
     return response
 
 
-@login_required
 def mapping_list(request):
     organisations = sel.organisation_list_for(user=request.user)
     return render(request, "submissions/mappings.html", {
@@ -259,7 +251,6 @@ def _submission_for_mapping(request, raw) -> Submission | None:
     return sel.submission_list_for(user=request.user).filter(pk=pk).first() if pk > 0 else None
 
 
-@login_required
 def mapping_edit(request, pk: int | None = None):
     organisations = sel.organisation_list_for(user=request.user)
     current = get_object_or_404(SavedMapping, pk=pk, organisation__in=organisations) if pk else None
@@ -273,14 +264,15 @@ def mapping_edit(request, pk: int | None = None):
         d = form.cleaned_data
         saved, created = services.mapping_save(organisation=d["organisation"], name=d["name"], text=d["text"],
                                                user=request.user)
-        messages.success(request, f"Mapping “{saved.name}” saved as version {saved.version_hash}." if created
-                         else f"Mapping “{saved.name}” unchanged: this is version {saved.version_hash}.")
+        messages.success(request, (_("Mapping “%(name)s” saved as version %(version)s.") if created
+                                   else _("Mapping “%(name)s” unchanged: this is version %(version)s."))
+                         % {"name": saved.name, "version": saved.version_hash})
         if for_submission is not None:
             choice = f"mapping:{saved.name}"
             if request.POST.get("then") == "reprocess":
                 try:
                     services.submission_reprocess(submission=for_submission, mapping_choice=choice)
-                    messages.success(request, f"Submission {for_submission.pk} is being processed again with it.")
+                    messages.success(request, _("Submission %(id)s is being processed again with it.") % {"id": for_submission.pk})
                 except CtdcError as exc:
                     messages.error(request, exc.message)
                 return redirect("submission_detail", pk=for_submission.pk)
@@ -293,7 +285,6 @@ def mapping_edit(request, pk: int | None = None):
                                                              "for_submission": for_submission})
 
 
-@login_required
 def submission_suggest_mapping(request, pk: int):
     """The mapping editor, filled with a mapping suggested from the submission's kept raw file, to check and save."""
     submission = sel.submission_get_for(user=request.user, pk=pk)
@@ -312,34 +303,29 @@ def submission_suggest_mapping(request, pk: int):
     })
 
 
-@login_required
 def duplicate_list(request):
-    _require_steward(request)
     status = request.GET.get("status", DuplicateFlag.Status.OPEN)
     page = Paginator(sel.duplicate_flag_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "submissions/duplicates.html", {"page": page, "status": status,
                                                             "statuses": DuplicateFlag.Status.choices})
 
 
-@login_required
-@require_POST
 def duplicate_decide(request, pk: int):
-    _require_steward(request)
     flag = get_object_or_404(DuplicateFlag, pk=pk)
     form = DuplicateDecisionForm(request.POST)
     if form.is_valid():
         services.duplicate_flag_decide(flag=flag, status=form.cleaned_data["status"], user=request.user,
                                        note=form.cleaned_data["note"])
-        messages.success(request, f"Pair {flag.pk}: {flag.get_status_display().lower()}. Nothing was merged.")
+        messages.success(request, _("Pair %(id)s: %(verdict)s. Nothing was merged.")
+                         % {"id": flag.pk, "verdict": flag.get_status_display().lower()})
     else:
         problems = "; ".join(f"{form.fields[k].label or k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Pair {flag.pk}: nothing was recorded ({problems}).")
+        messages.error(request, _("Pair %(id)s: nothing was recorded (%(problems)s).") % {"id": flag.pk, "problems": problems})
     back = request.POST.get("back", "open")
     back = back if back in DuplicateFlag.Status.values else "open"
     return redirect(reverse("duplicate_list") + f"?status={back}")
 
 
-@login_required
 def organisation_quality(request, slug: str):
     organisation = sel.organisation_get_for(user=request.user, slug=slug)
     return render(request, "submissions/quality.html", {"organisation": organisation,

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from ctdc.web.worker.recovery import tasks_recover
 from ctdc.web.worker.services import heartbeat_beat, heartbeat_prune, heartbeat_stop
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class Heartbeat:
         while not self._stop.wait(self.interval):
             try:
                 self._beat()
+                # Tasks of a worker that died meanwhile (another machine's, or a sibling's) are picked up by a
+                # surviving worker, not only by the next one to start (`recovery`).
+                tasks_recover()
             except Exception as exc:  # a database hiccup must not kill the thread: the next beat tries again
                 log.warning("worker %s: heartbeat not recorded (%s)", self.worker_id, type(exc).__name__)
             finally:

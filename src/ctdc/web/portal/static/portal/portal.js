@@ -46,11 +46,12 @@ function lineSpec(title, rows) {
   };
 }
 
-function mapSpec(title, rows) {
+function mapSpec(title, rows, width) {
   const countries = { url: TOPO, format: { type: 'topojson', feature: 'countries' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    description: title, width: 'container', height: 380,
+    // Equal Earth is about twice as wide as tall: a phone gets a low map, not a small one in a tall box.
+    description: title, width: 'container', height: Math.round(Math.min(380, Math.max(160, width * 0.5))),
     projection: { type: 'equalEarth' },
     layer: [
       // Background countries: decoration, hidden from assistive technology (the table holds the numbers).
@@ -73,26 +74,28 @@ function mapSpec(title, rows) {
   };
 }
 
-function flowSpec(title, rows) {
+function flowSpec(title, rows, width) {
   // A two-column flow diagram: citizenships on the left, countries of exploitation on the right, one band each.
   const rank = (key) => {
     const total = new Map();
     rows.forEach((r) => total.set(r[key], (total.get(r[key]) || 0) + r.count));
     return new Map([...total.entries()].sort((a, b) => b[1] - a[1]).map(([k], i) => [k, i]));
   };
+  // Label columns on both sides: up to 150 px each, less on a phone (long names are cut with an ellipsis).
+  const side = Math.min(150, Math.floor(width * 0.34));
   const left = rank('from_label');
   const right = rank('to_label');
   const values = rows.map((r) => ({ ...r, y1: left.get(r.from_label), y2: right.get(r.to_label) }));
   const labels = (map, x, align) => ({
     data: { values: [...map.entries()].map(([label, y]) => ({ label, y })) },
-    mark: { type: 'text', align, dx: align === 'right' ? -6 : 6, fontSize: 11 },
+    mark: { type: 'text', align, dx: align === 'right' ? -6 : 6, fontSize: 11, limit: side - 8 },
     encoding: { x: { datum: x, type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
   });
   const n = Math.max(left.size, right.size, 1);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: title, width: 'container', height: Math.max(120, n * 20),
-    padding: { left: 140, right: 160, top: 5, bottom: 5 },
+    padding: { left: side, right: side + 20, top: 5, bottom: 5 },
     resolve: { scale: { x: 'shared', y: 'shared' } },
     encoding: {
       x: { type: 'quantitative', scale: { domain: [0, 1] }, axis: null },
@@ -130,7 +133,41 @@ function usageSpec(title, rows) {
   };
 }
 
-const SPECS = { bar: barSpec, line: lineSpec, map: mapSpec, flows: flowSpec, usage: usageSpec };
+function routeSpec(title, rows, width) {
+  // Corridors as straight segments between country centroids (origin -> transit -> destination), their width and
+  // opacity following the protected count; the ends as dots. The table beside holds every number.
+  const countries = { url: TOPO, format: { type: 'topojson', feature: 'countries' } };
+  const ends = [];
+  for (const r of rows) {
+    ends.push({ lon: r.lon, lat: r.lat }, { lon: r.lon2, lat: r.lat2 });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    description: title, width: 'container', height: Math.round(Math.min(380, Math.max(160, width * 0.5))),
+    projection: { type: 'equalEarth' },
+    layer: [
+      { data: countries, mark: { type: 'geoshape', fill: '#e4e7eb', stroke: '#ffffff', strokeWidth: 0.5, aria: false } },
+      {
+        data: { values: rows },
+        mark: { type: 'rule', color: BLUE, strokeCap: 'round' },
+        encoding: {
+          longitude: { field: 'lon', type: 'quantitative' }, latitude: { field: 'lat', type: 'quantitative' },
+          longitude2: { field: 'lon2' }, latitude2: { field: 'lat2' },
+          strokeWidth: { field: 'count', type: 'quantitative', scale: { range: [1, 8] }, title: null },
+          opacity: { field: 'count', type: 'quantitative', scale: { range: [0.45, 0.9] }, legend: null },
+          tooltip: [{ field: 'label', title: title }, { field: 'count', title: '#', format: ',' }],
+        },
+      },
+      {
+        data: { values: ends },
+        mark: { type: 'circle', color: ORANGE, size: 28, opacity: 1, aria: false },
+        encoding: { longitude: { field: 'lon', type: 'quantitative' }, latitude: { field: 'lat', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+const SPECS = { bar: barSpec, line: lineSpec, map: mapSpec, flows: flowSpec, usage: usageSpec, routes: routeSpec };
 
 function save(url, name) {
   const a = document.createElement('a');
@@ -149,7 +186,7 @@ async function draw(figure) {
   const kind = figure.dataset.kind;
   const title = figure.querySelector('h2').textContent;
   if (!rows.length) return;  // nothing above the threshold: the table says so
-  const result = await vegaEmbed(viz, SPECS[kind](title, rows), OPTIONS);
+  const result = await vegaEmbed(viz, SPECS[kind](title, rows, viz.clientWidth || 600), OPTIONS);
   const svg = viz.querySelector('svg');
   if (svg) {
     svg.setAttribute('role', 'img');
