@@ -78,7 +78,9 @@ def site(data_dir: Path):
 def server_env(where: Site) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(CTDC_DATA_DIR=str(where.data_dir), DJANGO_SETTINGS_MODULE="ctdc.web.config.settings.base",
-               CTDC_ALLOWED_HOSTS="127.0.0.1,localhost", DEBUG="false")
+               CTDC_ALLOWED_HOSTS="127.0.0.1,localhost", DEBUG="false",
+               # As `make demo`: keys generated into the data folder, plain HTTP (docs/security.md).
+               CTDC_DEMO="true")
     if where.database_url:
         env["DATABASE_URL"] = where.database_url
     return env

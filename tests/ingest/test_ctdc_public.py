@@ -101,3 +101,21 @@ def test_blank_years_ages_and_genders_of_a_public_file_are_accepted_and_counted(
     assert records["registration_year"].null_count() == 58
     assert records["registration_year"].to_list() == frame["registration_year"].to_list()
     assert records["age_band"].null_count() == 80 and records["gender"].null_count() == blanks["gender"]
+
+
+def test_a_registration_year_after_this_one_is_out_of_range_not_accepted(tmp_path):
+    """The standard's bound (2030) is for the standard's lifetime; a case cannot be registered next year."""
+    from datetime import date
+
+    from ctdc.fixtures.population import simulate_cases
+    from ctdc.release.ctdc_public import write_ctdc_public
+
+    next_year = date.today().year + 1
+    frame = simulate_cases(30, seed=3).with_row_index("i").with_columns(
+        pl.when(pl.col("i") == 4).then(next_year).otherwise(pl.col("registration_year")).alias("registration_year"))
+    write_ctdc_public(frame.drop("i"), tmp_path / "public.csv")
+    result = ingest_file(tmp_path / "public.csv", SPEC, identity_key=b"k")
+    s = result.report.stats
+    assert (s["rows_read"], s["accepted"], s["quarantined"]) == (30, 29, 1)
+    problem = result.report.problems.filter(pl.col("code") == "out-of-range").row(0, named=True)
+    assert problem["value"] == str(next_year) and f"2000 to {date.today().year}" in problem["message"]

@@ -217,3 +217,16 @@ def test_the_ctdc_public_flavour_reads_back_with_the_intake_preset(k_synthetic):
     abducted = result.records.sort("source_row")["is_abduction"].cast(pl.String)
     released = micro.join(back.select("source_row"), on="source_row").sort("source_row")["is_abduction"]
     assert (abducted == released).fill_null(True).all()
+
+
+def test_no_dp_synthetic_record_is_registered_after_the_release_is_built(tmp_path, frame):
+    """The standard allows registration years up to 2030; a release built in 2012 may not invent 2013-2030 (the
+    demo's DP release once showed cases registered in 2029). The build's own date bounds the public domain."""
+    from datetime import UTC, datetime
+
+    assert frame["registration_year"].max() > 2012  # the input has later years: they become missing, not shifted
+    b = build_release(frame.head(800), root=tmp_path, dataset="victims", version="2012.06.1", method="dp-synthetic",
+                      now=datetime(2012, 6, 1, tzinfo=UTC))
+    years = pl.read_parquet(b.path / "microdata.parquet")["registration_year"].drop_nulls().cast(pl.Int64)
+    assert years.len() > 0 and years.max() <= 2012
+    assert "2000-2012" in (b.path / "report.json").read_text()

@@ -3,7 +3,7 @@ SQLite) inside one transaction: a process killed mid-approval leaves none of the
 
 The kill is real and deterministic: the approving process runs as a subprocess on this test's database, and the
 bulk writer's test hook (`CTDC_TEST_KILL_APPROVAL_AFTER_ROWS`) sends it SIGKILL once rows are in the table,
-uncommitted — on SQLite after the first batch of 20,000, on PostgreSQL after the INSERT from the COPY'd
+uncommitted — on SQLite after the first batch (`bulk.BATCH` rows), on PostgreSQL after the INSERT from the COPY'd
 temporary table — with no cleanup, no exception handler and no timing involved.
 """
 
@@ -22,10 +22,12 @@ from django.db import connection
 
 from ctdc.ingest.mapping import load_mapping
 from ctdc.web.accounts.services import organisation_create
-from ctdc.web.cases.bulk import BATCH, KILL_AFTER_ROWS
+from ctdc.web.cases.bulk import KILL_AFTER_ROWS
 from ctdc.web.cases.models import Victim
 from ctdc.web.submissions.services import submission_ingest
 from tests.conftest import DATA
+
+ITEM = "2 crashes"  # its row in the summary table (conftest.py)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = 100_000
@@ -77,7 +79,7 @@ def test_an_approval_killed_after_its_first_batch_leaves_nothing_and_a_second_on
     assert s.status == "validated" and s.rows_read == ROWS
     assert (s.quarantined, s.duplicates) == (100, 40) and s.accepted == ROWS - 140
 
-    killed = _approve(s.pk, kill_after=BATCH)
+    killed = _approve(s.pk, kill_after=1)  # at the first kill point: after the first batch
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert Victim.objects.count() == 0
     s.refresh_from_db()

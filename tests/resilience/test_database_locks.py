@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from ctdc.web.releases.models import Release, ReleaseBuild
 from ctdc.web.releases.services import release_build_create, release_build_run
 
+ITEM = "2 crashes"  # its row in the summary table (conftest.py)
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 

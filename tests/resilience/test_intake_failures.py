@@ -19,6 +19,8 @@ from ctdc.web.cases.models import Victim
 from ctdc.web.submissions.models import Submission
 from tests.web.intake import make_people, run_worker, upload
 
+ITEM = "1 bad input"  # its row in the summary table (conftest.py)
+
 DATA = Path(__file__).parent.parent / "data"
 PUBLIC = DATA / "ctdc-public-kanon-quirks.csv"
 

@@ -26,6 +26,8 @@ from django.conf import settings
 from tests.web.intake import make_people, run_worker, upload
 from tests.web.test_end_to_end import _database_text, _identifiers, _leaks
 
+ITEM = "6 leaks"  # its row in the summary table (conftest.py)
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -49,7 +51,7 @@ def _folder_text(root: Path) -> str:
 
 
 def test_no_simulated_identifier_is_left_anywhere_after_every_path(run_cli, simulated, client, caplog, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, figures):
     folder, _ = simulated
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
@@ -100,6 +102,7 @@ def test_no_simulated_identifier_is_left_anywhere_after_every_path(run_cli, simu
     ids = _identifiers()
     for where, text in places.items():
         found = _leaks(text, ids)
+        figures(cases=1, leaks=sum(len(v) for v in found.values()))  # one place searched
         assert not any(found.values()), f"identifiers in the {where}: { {k: sorted(v)[:3] for k, v in found.items()} }"
 
 

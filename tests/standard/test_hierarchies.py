@@ -8,7 +8,7 @@ from ctdc.standard.hierarchies import generalize, generalize_field
 
 SAMPLES = {"age": 17, "age_band": "18-20", "perpetrator_age_band": "30-38", "majority_status": "adult",
            "country": "SL", "subregion": "202", "region": "002", "date": "2012-05-06", "year": 2012,
-           "period": "2010-2014", "gender": "male", "month": 5}  # fmt: skip
+           "period": "2010-2014", "gender": "male", "month": 5, "ctdc_region": "americas_oceania"}  # fmt: skip
 
 
 def test_every_quasi_identifier_generalizes_to_each_level_of_its_hierarchy_with_a_valid_value():
@@ -22,7 +22,7 @@ def test_every_quasi_identifier_generalizes_to_each_level_of_its_hierarchy_with_
                 assert value is not None, (ds.name, name, level)
                 codelist = {"age_band": "age_band", "majority_status": "majority_status", "region": "un_m49_region",
                             "subregion": "un_m49_subregion", "period": "period",
-                            "perpetrator_age_band": "perpetrator_age_band"}.get(level)  # fmt: skip
+                            "perpetrator_age_band": "perpetrator_age_band", "ctdc_region": "ctdc_region"}.get(level)  # fmt: skip
                 if codelist:
                     assert value in std.codelist(codelist), (ds.name, name, level, value)
 
@@ -38,6 +38,8 @@ def test_every_quasi_identifier_generalizes_to_each_level_of_its_hierarchy_with_
         (29, "age", "perpetrator_age_band", "0-29"),
         ("SL", "country", "subregion", "202"),
         ("SL", "country", "region", "002"),
+        ("SL", "country", "ctdc_region", "africa"),
+        ("009", "region", "ctdc_region", "americas_oceania"),
         ("MX", "country", "subregion", "419"),
         ("2004-12-31", "date", "year", 2004),
         (1999, "year", "period", "1900-1999"),

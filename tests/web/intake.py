@@ -41,3 +41,18 @@ def upload(client, path: Path, org: str, mapping: str = "detect"):
 def run_worker() -> None:
     """Run every queued task with the real django-tasks-db worker, then return (as `ctdc manage db_worker --batch`)."""
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+
+
+def simulated_hotline(run_cli, folder: Path, *, cases: int, seed: int) -> tuple[Path, dict]:
+    """The simulator's files in `folder`, and the hotline's victims approved through the CLI; returns the folder
+    and the manifest entry of the hotline's linked files (perpetrators, links, journeys, fees) for a test to
+    ingest next."""
+    from ctdc.fixtures.simulate import simulate
+
+    org = ORGS[0][0]
+    manifest = simulate(folder, cases=cases, seed=seed)
+    run_cli("org", "create", org, "--name", "Lakeside", "--kind", "hotline")
+    victims = run_cli("ingest", str(folder / f"{org}.csv"), "--org", org, "--mapping",
+                      str(folder / f"{org}.mapping.yml"), "--approve", "--json")
+    assert victims.exit_code == 0, victims.output
+    return folder, next(f for f in manifest["files"] if f["org"] == org)["linked"]

@@ -29,5 +29,5 @@ def test_the_api_docs_load_nothing_from_a_cdn(client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
-    schema = json.loads(client.get("/api/openapi.json").content)
+    schema = json.loads(client.get("/api/v1/openapi.json").content)
     assert "/api/v1/releases/{dataset}/latest" in schema["paths"]

@@ -6,6 +6,7 @@ aggregates.csv; axe-core (npm, vendored by `make install`) on every page; screen
 
 import csv
 import io
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 from django.conf import settings
 
+from ctdc.web.portal.figures import DIMENSIONS
 from ctdc.web.releases.models import Release
 from tests.web.browser import SHOTS, chromium_page
 
@@ -61,6 +63,16 @@ def _axe(page) -> list[str]:
     return result
 
 
+def _too_wide(page) -> dict:
+    """The window's width, the page's scroll width and the first elements running past the window's right edge."""
+    return page.evaluate("""() => {
+        const w = window.innerWidth, sw = document.documentElement.scrollWidth;
+        const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)
+            .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.'));
+        return {inner: w, scroll: sw, wide};
+    }""")
+
+
 def _table(page, dim) -> dict[str, str]:
     """The chart's table as the page shows it: {value code (from the row's link): shown text}."""
     rows = {}
@@ -70,6 +82,25 @@ def _table(page, dim) -> dict[str, str]:
         shown = tr.locator("td").nth(1).text_content().strip()
         rows[tr.locator("a").text_content().strip()] = (params, shown)
     return rows
+
+
+def _values(page, dim) -> dict[str, tuple[str, str]]:
+    """The chart's table: {value code: (label, shown text)}."""
+    return {tr.get_attribute("data-value"): (tr.locator("td").first.text_content().strip(),
+                                             tr.locator("td").nth(1).text_content().strip())
+            for tr in page.locator(f"#chart-{dim} table tbody tr").all()}
+
+
+def _drawn(page, dim) -> dict[str, int]:
+    """What the chart draws, read from its SVG marks' accessible labels ("count: 268; label: Philippines; ...")."""
+    out = {}
+    for mark in page.locator(f"#chart-{dim} .viz svg [role=graphics-symbol]").all():
+        text = mark.get_attribute("aria-label") or ""
+        count = re.search(r"(?:^|; )count: (\d+)", text)
+        label = re.search(r"(?:^|; )label: ([^;]+)", text)
+        if count and label:
+            out[label.group(1)] = int(count.group(1))
+    return out
 
 
 def test_every_portal_page_loads_draws_its_charts_and_passes_axe(live_server, release):
@@ -88,6 +119,30 @@ def test_every_portal_page_loads_draws_its_charts_and_passes_axe(live_server, re
                 page.locator("#flows").screenshot(path=str(SHOTS / "portal-flows.png"))
         page.goto(base + "/about/figures/")
         assert "fewer than 20" in page.locator("main").inner_text() and _axe(page) == []
+        # The other public pages (the data pages are checked in tests/web/test_release_browser.py).
+        others = ("/codebook/", "/codebook/victims/", "/codebook/victims/gender/", "/codebook/codelists/gender/",
+                  "/contribute/", "/contribute/agreement/", "/accounts/login/", "/api/docs")
+        for url in others:
+            assert page.goto(base + url).ok, url
+            assert _axe(page) == [], url
+        # On a phone (390 px) no public page is wider than the window; the portal's pages are shot at that width.
+        page.set_viewport_size({"width": 390, "height": 844})
+        wide = {}
+        for url in ("/", "/explore/", "/map/", "/countries/UA/", "/about/figures/", "/explore/?gender=female",
+                    *others):
+            page.goto(base + url)
+            if url.startswith(("/explore", "/map", "/countries")) or url == "/":  # pages with charts
+                _ready(page)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            measured = _too_wide(page)
+            if measured["scroll"] > measured["inner"]:
+                wide[url] = measured
+        for name, url in (("home", "/"), ("explore", "/explore/"), ("map", "/map/"), ("country", "/countries/UA/")):
+            page.goto(base + url)
+            _ready(page)
+            page.screenshot(path=str(SHOTS / f"portal-{name}-390.png"), full_page=True)
+        assert wide == {}, wide
+        page.set_viewport_size({"width": 1280, "height": 900})
         assert int(page.goto(base + "/").ok) and page.locator("#fig-cases").inner_text().replace(",", "") == str(
             _published(release)[frozenset()])
         assert outside == [] and errors == []  # no CDN, no CSP violation, no script error
@@ -109,13 +164,21 @@ def test_selecting_a_bar_filters_every_other_chart_and_the_url_with_the_release_
         after = _table(page, "citizenship")
         assert after != before
         checked = 0
-        for dim in ("citizenship", "age_band", "exploitation_types", "country_of_exploitation"):
-            for _label, (params, shown) in _table(page, dim).items():
-                value = params[dim][0]
-                count = published.get(frozenset({f"gender:{gender}", _pair(dim, value)}), 0)
+        for dim in DIMENSIONS:  # every chart: its table and its drawing hold the release's counts
+            table = _values(page, dim)
+            own = frozenset() if dim == "gender" else frozenset({f"gender:{gender}"})
+            for value, (_label, shown) in table.items():
+                count = published.get(own | {_pair(dim, value)}, 0)
                 assert shown == (f"{count:,}" if count >= 20 else "fewer than 20"), (dim, value, shown, count)
                 checked += 1
-        assert checked > 10
+            drawn = _drawn(page, dim)
+            shown_rows = {label: int(shown.replace(",", "")) for label, shown in table.values()
+                          if shown != "fewer than 20"}
+            assert drawn.items() <= shown_rows.items(), (dim, drawn, shown_rows)
+            assert len(drawn) == min(len(shown_rows), 15 if dim in ("citizenship", "country_of_exploitation")
+                                     else len(shown_rows)), dim
+        assert checked > 40
+        assert page.locator("#total").inner_text() == f"{published[frozenset({f'gender:{gender}'})]:,}"
         # The gender chart itself keeps every gender and marks the selected one.
         assert page.locator("#chart-gender tr.selected").count() == 1
         page.go_back()
@@ -149,6 +212,18 @@ def test_a_chart_download_holds_exactly_what_the_chart_shows(live_server, releas
         with page.expect_download() as svg:
             page.locator("#chart-citizenship [data-image=svg]").click()
         assert Path(svg.value.path()).read_text().lstrip().startswith("<svg")
+        # The flows: the corridors the map page lists, in the same order.
+        page.goto(base + "/map/?gender=female")
+        _ready(page)
+        listed = [(tr.get_attribute("data-from"), tr.get_attribute("data-to"), tr.locator("td").nth(2).text_content())
+                  for tr in page.locator("#flows tbody tr").all()]
+        with page.expect_download() as dl:
+            page.locator("#flows .downloads a", has_text="CSV").click()
+        lines = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+        assert release.version in lines[0] and "gender=female" in lines[1]
+        rows = list(csv.DictReader(io.StringIO("\n".join(lines[2:]))))
+        assert [(r["citizenship"], r["country_of_exploitation"], f"{int(r['count']):,}") for r in rows] == listed
+        assert len(listed) > 3 and all(int(r["count"]) >= 20 for r in rows)
 
 
 def test_the_pages_work_without_scripts(live_server, release):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils.html import escape
 
 from ctdc.standard import load_standard
 from tests.web.browser import SHOTS, chromium_page
@@ -59,3 +60,17 @@ def test_contribute_is_linked_from_the_navigation_and_fits_the_window(live_serve
         page.wait_for_selector("#template-banner")
         assert "template" in page.locator("#template-banner").inner_text().lower()
         page.screenshot(path=str(SHOTS / "contribute-agreement.png"), full_page=True)
+
+
+def test_the_page_and_the_codebook_follow_the_readers_language(client):
+    client.cookies["django_language"] = "fr"
+    html = client.get("/contribute/").content.decode()
+    assert "<h1>Contribuer des données</h1>" in html and "Ce qu'il advient de vos données" in html
+    victims = load_standard().dataset("victims")
+    for field in victims.fields:
+        if field.role == "direct_identifier":
+            assert escape(field.label_in("fr").lower()) in html, field.name
+    assert 'lang="fr"' in client.get("/codebook/").content.decode()  # no ?lang: the portal's language
+    assert 'lang="es"' in client.get("/codebook/?lang=es").content.decode()  # ?lang wins
+    client.cookies["django_language"] = "es"
+    assert "<h1>Aportar datos</h1>" in client.get("/contribute/").content.decode()

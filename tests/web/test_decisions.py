@@ -69,7 +69,8 @@ def test_approve_and_reject_record_who_when_and_why_and_show_it(client, people, 
         "approved", people["steward"], "Checked the totals with Open Roads")
     assert (second.status, second.decided_by, second.decision_note) == (
         "rejected", people["steward"], "Wrong reporting period")
-    events = list(AuditEvent.objects.order_by("pk").values_list("actor", "action", "target_id", "note"))
+    events = list(AuditEvent.objects.filter(action__in=["submission.approve", "submission.reject"]).order_by("pk")
+                  .values_list("actor", "action", "target_id", "note"))
     assert events == [("steward", "submission.approve", str(first.pk), "Checked the totals with Open Roads"),
                       ("steward", "submission.reject", str(second.pk), "Wrong reporting period")]
     too_long = client.post(f"/intake/submissions/{second.pk}/approve/", {"note": "x" * 2001}, follow=True)
@@ -135,8 +136,11 @@ def test_publish_and_withdraw_from_the_steward_page_record_who_and_why(client, p
     assert (release.status, release.withdrawn_by) == ("withdrawn", "steward")
     page = client.get("/data/steward/").content.decode()
     assert "published by steward" in page and "withdrawn by steward" in page
-    assert list(AuditEvent.objects.order_by("pk").values_list("actor", "action", "note")) == [
-        ("cli", "submission.approve", ""),  # `ctdc ingest --approve` above
+    assert list(AuditEvent.objects.exclude(action__startswith="auth.").exclude(action__startswith="membership.")
+                .order_by("pk").values_list("actor", "action", "note")) == [
+        ("cli", "submission.upload", ""),  # `ctdc ingest --approve` above
+        ("cli", "submission.approve", ""),
+        ("cli", "release.build", ""),
         ("steward", "release.publish", ""),
         ("steward", "release.withdraw", "A contributor withdrew consent for one year")]
     # From the command line, the actor is the command.
@@ -152,4 +156,4 @@ def test_the_audit_trail_is_append_only(people):
         event.save()
     with pytest.raises(CtdcError, match="append-only"):
         event.delete()
-    assert AuditEvent.objects.get().note == "first"
+    assert AuditEvent.objects.get(pk=event.pk).note == "first"

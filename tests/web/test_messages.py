@@ -37,7 +37,9 @@ def test_each_refusal_is_worded_for_the_page(error):
 
 # Reasons whose core message already fits a page (it names rows and what to fix, no option of the CLI), and one
 # the web never meets (it always has the file).
-AS_THEY_ARE = {"extra-cells", "misplaced-quote", "not-found"}
+# Upload limits (ctdc.ingest.limits) are worded for people in the core already: what the limit is and what to do.
+AS_THEY_ARE = {"extra-cells", "misplaced-quote", "not-found", "file-too-large", "too-many-rows", "unpacked-too-large",
+               "too-many-entries", "zip-bomb"}
 
 
 def test_every_reason_the_core_gives_has_words_for_the_page():
@@ -56,3 +58,31 @@ def test_a_core_message_already_worded_for_people_is_shown_as_it_is(tmp_path):
     assert info.value.extra["reason"] in AS_THEY_ARE
     text = for_people(info.value, filename="cases.csv")
     assert text == info.value.message and "--" not in text
+
+
+@pytest.mark.parametrize("error", CASES, ids=lambda e: e.extra.get("reason") or type(e).__name__)
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_each_refusal_is_worded_in_the_readers_language_from_what_the_submission_stored(error, language):
+    """The worker stores the English words with the code and context; the page words them again for its reader."""
+    from django.utils import translation
+
+    from ctdc.web.submissions.messages import stored_for_people
+
+    english = for_people(error, filename="cases.csv")
+    with translation.override(language):
+        text = stored_for_people(message=english, code=error.code, extra=error.extra, filename="cases.csv")
+    assert text != english
+    assert "%(" not in text and "--" not in text
+    assert stored_for_people(message=english, code=error.code, extra=error.extra, filename="cases.csv") == english
+
+
+def test_an_error_without_words_of_its_own_keeps_the_stored_message():
+    from django.utils import translation
+
+    from ctdc.web.submissions.messages import stored_for_people
+
+    with translation.override("fr"):
+        assert stored_for_people(message="Row 4 has more cells than the header.", code="ingest-error",
+                                 extra={"reason": "extra-cells"}, filename="a.csv") == \
+            "Row 4 has more cells than the header."
+        assert stored_for_people(message="kept", code="no-such-code", extra={}, filename="a.csv") == "kept"

@@ -65,7 +65,7 @@ def test_too_many_filters_and_unknown_dimensions_are_clear_400s(client, release)
 
 
 def test_the_openapi_schema_documents_the_aggregates_endpoint(client):
-    schema = json.loads(client.get("/api/openapi.json").content)
+    schema = json.loads(client.get("/api/v1/openapi.json").content)
     op = schema["paths"]["/api/v1/aggregates"]["get"]
     names = {p["name"] for p in op["parameters"]}
     assert {"dataset", "by", "gender", "year_from", "year_to", "citizenship"} <= names
@@ -108,3 +108,66 @@ def test_no_api_answer_holds_a_small_count_or_a_long_combination(client, release
                 assert row["count"] == published[frozenset(pairs)]
 
     check()
+
+
+def test_a_repeated_question_is_answered_from_the_cache_with_the_same_bytes_and_counted(client, release, run_cli):
+    from ctdc.web.portal import usage
+    from ctdc.web.portal.models import UsageCount
+
+    url = "/api/v1/aggregates?by=gender&citizenship=UA"
+    first, second = client.get(url), client.get(url)  # the second never reaches the API framework
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    assert second["Content-Type"] == "application/json" and second["X-Content-Type-Options"] == "nosniff"
+    usage.flush(dict(usage._pending))
+    usage._pending.clear()
+    assert UsageCount.objects.get(kind=UsageCount.Kind.API, name="/api/v1/aggregates").count >= 2
+    # A withdrawn release is never answered from the cache.
+    assert run_cli("release", "withdraw", release.version, "--reason", "test").exit_code == 0
+    assert client.get(url).status_code == 404
+
+
+
+def test_a_newly_published_release_is_indexed_once_however_many_threads_ask_at_once(settings, monkeypatch):
+    """Issue 18: under load every thread of a worker read the new release's aggregates at once (seconds each on 2
+    cores), and requests queued behind them timed out. One thread reads it; the others wait for that index."""
+    import threading
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from ctdc.web.portal import selectors
+    from ctdc.web.portal.figures import AggregateIndex
+    from ctdc.web.releases.store import release_storage
+
+    # A published release holding only the file the portal reads (a real build takes ~25 s to set up).
+    release_storage().save("victims/2026.01.1/aggregates.csv", ContentFile(
+        b'combination,length,count,protection\n"",0,596,k-anonymity k=11\ngender:female,1,300,k-anonymity k=11\n'))
+    Release.objects.create(dataset="victims", version="2026.01.1", method="k-anonymity", params={"k": 11},
+                           path="victims/2026.01.1", record_count=596, input_count=600, standard_version="0.2",
+                           published_at=timezone.now(), files=[{"name": "aggregates.csv"}])
+    settings.CTDC_PORTAL_RELEASE_TTL = 60.0  # the threads read the latest release from the cache, not the database
+    selectors.portal_cache_clear()
+    selectors._latest_release("victims")
+    real, reads = AggregateIndex.from_csv, []
+
+    def counted(*args, **kwargs):  # the real reader, slowed so that every thread arrives while it reads
+        reads.append(1)
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(AggregateIndex, "from_csv", counted)
+    start, got = threading.Barrier(8), []
+
+    def ask():
+        start.wait()
+        got.append(selectors.portal_release("victims").index)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reads) == 1 and len(got) == 8 and all(index is got[0] for index in got)
+    assert got[0].version == "2026.01.1" and selectors._building == {}
+    selectors.portal_cache_clear()

@@ -1,5 +1,6 @@
 """Releases through the real CLI, services, task queue and pages, on the real database (SQLite or PostgreSQL)."""
 
+import io
 import json
 import os
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -56,14 +58,26 @@ def test_build_verify_publish_and_withdraw_a_release(run_cli, approved, client):
     assert client.get("/api/v1/releases/victims/latest").json()["version"] == version
 
     catalogue = client.get("/data/").content.decode()
-    assert f"Victims {version}" in catalogue and "k-anonymity" in catalogue and "Cite as:" in catalogue
+    assert f"Victims, release {version}" in catalogue and "k-anonymity" in catalogue and "Cite as:" in catalogue
     url = f"/data/victims/{version}/files/microdata.csv"
     assert client.get(url).status_code == 302  # terms of use first
     client.post("/data/terms/", {"accept": "yes", "next": url})
     download = client.get(url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"registration_year,data_source,trafficking_status,trafficking_status_decided_by,gender")
+    assert download["Content-Disposition"] == 'attachment; filename="microdata.csv"'  # its datapackage.json path
     assert client.get(f"/data/victims/{version}/").status_code == 200
+    assert client.get("/data/victims/latest/").url == f"/data/victims/{version}/"
+    assert client.get("/data/victims/latest/files/aggregates.csv").url == f"/data/victims/{version}/files/aggregates.csv"
+    # One zip per release: every file under one folder, the same bytes at every download.
+    zips = [b"".join(client.get(f"/data/victims/{version}/files/ctdc-victims-{version}.zip").streaming_content)
+            for _ in range(2)]
+    assert zips[0] == zips[1]
+    with zipfile.ZipFile(io.BytesIO(zips[0])) as zf:
+        assert zf.testzip() is None
+        folder = settings.CTDC_RELEASES_DIR / "victims" / version
+        assert sorted(zf.namelist()) == sorted(f"ctdc-victims-{version}/{p.name}" for p in folder.iterdir())
+        assert zf.read(f"ctdc-victims-{version}/aggregates.csv") == (folder / "aggregates.csv").read_bytes()
     detail = client.get(f"/api/v1/releases/victims/{version}").json()
     assert [c["passed"] for c in detail["checks"]] == [True, True, True] and len(detail["files"]) == 17
 
@@ -72,6 +86,7 @@ def test_build_verify_publish_and_withdraw_a_release(run_cli, approved, client):
     assert client.get(url).status_code == 410
     assert "A contributor revoked its data" in client.get("/data/").content.decode()
     assert client.get("/api/v1/releases/victims/latest").status_code == 404
+    assert client.get("/data/victims/latest/").status_code == 404  # nothing published any more
     listed = json.loads(run_cli("release", "list", "--json").stdout)
     assert [(r["version"], r["status"]) for r in listed] == [(version, "withdrawn")]
 
@@ -248,7 +263,7 @@ def test_releases_in_another_storage_are_served_and_verified_from_it_alone(run_c
         client.post("/data/terms/", {"accept": "yes", "next": "/data/"})
         download = client.get(f"/data/victims/{version}/files/microdata.csv")
         assert b"".join(download.streaming_content) == (bucket / "victims" / version / "microdata.csv").read_bytes()
-        assert "<code>unique-record-copies</code>" in client.get(f"/data/victims/{version}/").content.decode()
+        assert 'id="check-unique-record-copies"' in client.get(f"/data/victims/{version}/").content.decode()
         # A changed object in the storage is caught by verify.
         target = bucket / "victims" / version / "aggregates.csv"
         target.chmod(0o644)

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from ctdc.privacy.aggregates import count_combinations
+from ctdc.privacy.risk import assess_risk
 from ctdc.privacy.table import encode_table
 from ctdc.release.build import build_release, released_columns
 from ctdc.release.methods import as_text, to_flags
@@ -68,6 +69,15 @@ def _input_facts(frame: pl.DataFrame, inputs: dict) -> dict[str, int]:
     return {name: n for name, n in facts.items() if n >= 100}
 
 
+def _integers(value) -> list[int]:
+    """Every whole number inside a JSON value."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _integers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _integers(v)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
 def _hits(text: str, facts: dict[str, int], n: int) -> list[str]:
     """The facts found in `text` as whole numbers (also written 1,234), and any number close to 1/(n ln n)."""
     found = [name for name, value in facts.items()
@@ -115,12 +125,24 @@ def test_no_public_byte_of_a_release_states_an_exact_input_fact(repository, clie
     release = release_build(method=method)
     release_publish(dataset="victims", version=release.version)
     release.refresh_from_db()
+    micro = pl.read_parquet(release_storage_path(release) / "microdata.parquet")
+    # The report's risk numbers are counted on the published rows, so anyone can recompute them from the file
+    # (checked here, number for number); one may equal an input count by chance without saying anything.
+    report = json.loads((release_storage_path(release) / "report.json").read_text())
+    risk = report["engine"]["risk_output" if method == "k-anonymity" else "risk_synthetic"]
+    rows = as_text(micro) if method == "k-anonymity" else to_flags(as_text(micro), DS)
+    recount = assess_risk(rows, risk["quasi_identifiers"], k=risk["k_threshold"],
+                          length=max(int(n) for n in risk["rare_combinations"])).as_dict()
+    assert json.loads(json.dumps(recount)) == risk
+    shown = set(_integers(risk))
+    # So can the number of distinct combinations the published rows hold (the synthetic reports compare them).
+    held = count_combinations(encode_table(rows), 3)
+    shown |= {held.n_combinations(length) for length in (1, 2, 3)}
     if method == "k-anonymity":
         # k-anonymous rows are real records: what they show (their number, their data sources) is published
         # by the rows themselves and may be described; nothing else.
-        micro = pl.read_parquet(release_storage_path(release) / "microdata.parquet")
-        shown = {micro.height, *micro["data_source"].value_counts()["count"].to_list()}
-        facts = {name: n for name, n in facts.items() if n not in shown}
+        shown |= {micro.height, *micro["data_source"].value_counts()["count"].to_list()}
+    facts = {name: n for name, n in facts.items() if n not in shown}
     # A protected count (rounded, or noisy: DP) may equal an exact one by chance; publishing it is the method's
     # job. Only a number that no protected count carries would be a leak.
     agg = pl.read_csv(release_storage_path(release) / "aggregates.csv", infer_schema=False)
@@ -144,7 +166,8 @@ def test_no_public_byte_of_a_release_states_an_exact_input_fact(repository, clie
     user, _ = steward_ensure(username="steward", password="pw-steward-1")
     client.force_login(user)
     page = client.get(url).content.decode()
-    assert str(frame.height) in page and all(str(n) in page for n in inputs["records_by_contributor_type"].values())
+    assert f"{frame.height:,}" in page  # numbers as the reader's language writes them (1,627)
+    assert all(f"{n:,}" in page for n in inputs["records_by_contributor_type"].values())
     steward_json = json.loads(client.get(url + "?format=json").content)
     assert steward_json["input"]["records"] == frame.height
     other = get_user_model().objects.create_user(username="contributor", password="pw-contributor-1")
