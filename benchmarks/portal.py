@@ -47,10 +47,12 @@ request = function()
 end
 done = function(summary, latency, requests)
   local non2xx = summary.errors.status
-  io.write(string.format("RESULT requests=%%d seconds=%%.3f p50=%%.3f p95=%%.3f p99=%%.3f non2xx=%%d sockerr=%%d\\n",
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%%d seconds=%%.3f p50=%%.3f p95=%%.3f p99=%%.3f non2xx=%%d sockerr=%%d "
+    .. "connect=%%d read=%%d write=%%d timeout=%%d\\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
-    latency:percentile(99) / 1e3, non2xx, summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout))
+    latency:percentile(99) / 1e3, non2xx, e.connect + e.read + e.write + e.timeout, e.connect, e.read, e.write,
+    e.timeout))
 end
 """
 
@@ -167,7 +169,12 @@ def main() -> None:
     setup(folder.resolve(), args.cases, args.method)
     urls = mixes(folder)
     env = {**os.environ, "CTDC_DATA_DIR": str(folder.resolve()), "CTDC_ALLOWED_HOSTS": HOST,
-           "DJANGO_SETTINGS_MODULE": "ctdc.web.config.settings.base"}
+           "DJANGO_SETTINGS_MODULE": "ctdc.web.config.settings.base",
+           # Plain HTTP on 127.0.0.1 with keys generated into the folder: a demo install (docs/security.md).
+           "CTDC_DEMO": "true",
+           # wrk is one client sending thousands of requests a second: the per-client API limit would measure
+           # itself (429s), not the portal.
+           "CTDC_API_RATE_PER_MINUTE": "0"}
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     server = subprocess.Popen([gunicorn, "ctdc.web.config.wsgi:application", "--bind", f"{HOST}:{args.port}",
                                "--workers", str(args.workers), "--threads", str(args.threads),
