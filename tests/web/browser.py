@@ -27,6 +27,20 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @contextmanager
+def portal_page():
+    """A page on the portal as published now (its cache emptied first, the screenshots folder made), and the list
+    its uncaught script errors go into, for the test to assert empty at the end."""
+    from ctdc.web.portal.selectors import portal_cache_clear
+
+    portal_cache_clear()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page() as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        yield page, errors
+
+
+@contextmanager
 def chromium_page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

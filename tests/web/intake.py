@@ -56,3 +56,15 @@ def simulated_hotline(run_cli, folder: Path, *, cases: int, seed: int) -> tuple[
                       str(folder / f"{org}.mapping.yml"), "--approve", "--json")
     assert victims.exit_code == 0, victims.output
     return folder, next(f for f in manifest["files"] if f["org"] == org)["linked"]
+
+
+def published_hotline_dataset(run_cli, folder: Path, *, linked: str, dataset: str, method: str, k: int,
+                              cases: int = 1500, seed: int = 11) -> None:
+    """`simulated_hotline`, then the hotline's `linked` file (a key of its manifest entry: journeys, fees, ...)
+    ingested as `dataset`, approved, and released with `method` and published."""
+    out, files = simulated_hotline(run_cli, folder, cases=cases, seed=seed)
+    ingested = run_cli("ingest", str(out / files[linked]["file"]), "--org", ORGS[0][0], "--dataset", dataset,
+                       "--approve")
+    assert ingested.exit_code == 0, ingested.output
+    built = run_cli("release", "build", "--dataset", dataset, "--method", method, "--k", str(k), "--publish")
+    assert built.exit_code == 0, built.output

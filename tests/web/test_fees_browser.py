@@ -4,27 +4,17 @@ item 5)."""
 
 import pytest
 
-from ctdc.web.portal.selectors import portal_cache_clear
-from tests.web.browser import SHOTS, chromium_page
-from tests.web.intake import simulated_hotline
+from tests.web.browser import SHOTS, portal_page
+from tests.web.intake import published_hotline_dataset
 from tests.web.test_browser import _axe, _too_wide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-ORG = "lakeside-helpline"
 
 
 def test_the_fees_page_compares_corridors_in_one_currency_and_year_and_speaks_french(live_server, run_cli, tmp_path):
-    out, linked = simulated_hotline(run_cli, tmp_path / "simulated", cases=1500, seed=11)
-    assert run_cli("ingest", str(out / linked["fees"]["file"]), "--org", ORG, "--dataset", "recruitment_fees",
-                   "--approve").exit_code == 0
-    built = run_cli("release", "build", "--dataset", "recruitment_fees", "--method", "k-anonymity", "--k", "3",
-                    "--publish")
-    assert built.exit_code == 0, built.output
-    portal_cache_clear()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium_page() as page:
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    published_hotline_dataset(run_cli, tmp_path / "simulated", linked="fees", dataset="recruitment_fees",
+                              method="k-anonymity", k=3)
+    with portal_page() as (page, errors):
         page.goto(live_server.url + "/fees/")
         assert "USD of 2025" in page.locator("#fees-unit").inner_text()
         rows = page.locator("#fees-table tbody tr")

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ctdc.web.portal.selectors import portal_cache_clear
-from tests.web.browser import SHOTS, chromium_page
+from tests.web.browser import SHOTS, portal_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 XLSX = Path(__file__).resolve().parents[1] / "data" / "unodc-glotip-quirks.xlsx"
@@ -20,11 +19,7 @@ def test_a_country_profile_shows_government_response_beside_the_cases(live_serve
     assert run_cli("ingest", str(XLSX), "--dataset", "government_response", "--preset", "unodc-glotip",
                    "--org", "unodc", "--approve").exit_code == 0
     assert run_cli("release", "build", "--dataset", "government_response", "--publish").exit_code == 0
-    portal_cache_clear()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium_page() as page:
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with portal_page() as (page, errors):
         page.goto(live_server.url + "/countries/MX/")
         section = page.locator("#government-response")
         assert section.is_visible()

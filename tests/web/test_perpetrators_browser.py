@@ -4,8 +4,7 @@ the public CTDC victim-perpetrator layout; its screenshot is saved for people to
 import pytest
 
 from ctdc.fixtures import ctdc_vp
-from ctdc.web.portal.selectors import portal_cache_clear
-from tests.web.browser import SHOTS, chromium_page
+from tests.web.browser import SHOTS, portal_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,11 +18,7 @@ def test_the_perpetrator_page_shows_roles_relations_and_regions_from_the_publish
     built = run_cli("release", "build", "--dataset", "perpetrators", "--method", "dp-synthetic", "--k", "2",
                     "--publish")
     assert built.exit_code == 0, built.output
-    portal_cache_clear()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium_page() as page:
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with portal_page() as (page, errors):
         page.goto(live_server.url + "/perpetrators/")
         assert "at most 3 links" in page.locator("#perpetrators-unit").inner_text()
         for section in ("#perpetrators-roles", "#perpetrators-relations", "#perpetrators-by-region"):
