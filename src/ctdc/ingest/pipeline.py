@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from ctdc.errors import IngestError
+from ctdc.ingest import problems as P
 from ctdc.ingest.countries import country_lookup, normalise_key
 from ctdc.ingest.derive import age_band
 from ctdc.ingest.identity import identity_hash, record_id_hash
@@ -42,6 +44,7 @@ from ctdc.ingest.normalize import (
     normalise_integer,
     normalise_number,
 )
+from ctdc.ingest.problems import problem, render
 from ctdc.ingest.readers import read_table, read_table_chunks
 from ctdc.ingest.report import PROBLEM_SCHEMA, ValidationReport
 from ctdc.ingest.sources import SourceContext, load_source
@@ -109,50 +112,6 @@ def _echo(raw: pl.Expr, separator: str | None) -> pl.Expr:
         raw.str.slice(0, _MAX_ECHO).str.replace_all(r"[\x00-\x1f\x7f]", "\ufffd"))
 
 
-def _message(code: str, column: str, f: Field, shown: str | None, expected: str) -> str:
-    value = f"'{shown}'" if shown is not None else "The value (not shown: it could identify someone)"
-    texts = {
-        "unknown-code": f"{value} is not a valid value for {f.label}. Expected {expected}. Fix the value, or add it to the mapping's values for column '{column}'.",
-        "unknown-country": f"{value} is not a country we recognise. Expected an ISO 3166 code or a country name in English, French or Spanish.",
-        "bad-date": f"{value} is not a valid date. Expected {expected}.",
-        "not-a-number": f"{value} is not {expected}.",
-        "out-of-range": f"{value} is outside the allowed range {expected}.",
-        "impossible-age": f"The age computed or given here is impossible ({expected}). Check the birth date and the registration date.",
-        "missing-required": f"{f.label} is required on every record and is missing.",
-        "inconsistent-majority": f"The age band and the majority status contradict each other ({expected}).",
-        "flags-text-disagree": f"{value} lists other values than the flag columns set ({expected}); the flags were used.",
-        "censored-value": f"{value} is a censored value: the source gives only an interval ({expected}). Kept as that "
-                          f"interval ({f.label} blank, its lower and upper bounds set, flagged as censored).",
-        "thousands-separator": f"{value} is written with a thousands separator ({expected}); read as the whole number.",
-        "not-a-country": f"{value} is not one country ({expected}). The row is held back for a steward.",
-        "country-mismatch": f"{value} names another country than the ISO code of the row. Expected {expected}.",
-        "country-from-name": f"The row has no ISO code; its country was read from the name {value}. Expected {expected}.",
-        "category-read-as": f"{value} is {expected}: read as the country it names (category_country); the text is kept "
-                            "in category.",
-        "encoding-damage": f"{value} lost characters to a wrong text encoding (U+FFFD). {expected}",
-        "own-nationals": f"{value} means the reporting country's own nationals: read as the reporting country "
-                         "(category_country).",
-        "subtotal-category": f"{value} is a subtotal among the categories: kept, marked as a subtotal "
-                             "(category_status), never to be added to the other categories.",
-        "unmapped-category": f"{value} names no single {expected}: kept as published in category, not mapped, never "
-                             "guessed.",
-        "implausible-value": f"{value} is not plausible as {expected}. Held back for a steward; never published.",
-        "unknown-reference": f"This row refers to a record of {expected} that is not in the central repository nor "
-                             "in this file (the id is not shown). Send that record first, or correct the id; the row "
-                             "is held back, not dropped.",
-        "unconvertible-amount": f"The amount cannot be converted to {expected}: {value} in this row's year has no "
-                                "exchange rate in the shipped ECB table, or the year has no deflator (or is blank). "
-                                "Kept as given and counted, but left out of released amounts; check the currency "
-                                "and year (docs/standard.md, Money).",
-        "exact-copy-row": f"This row is an exact copy of row {expected}. Normal in this layout (synthetic data: "
-                          "several victims can share every value): kept as its own record.",
-        "condensed-values": f"{value} joins the values of several perpetrators. Kept as one condensed record listing "
-                            f"them all ({expected}); which value belongs to which perpetrator is not in the file "
-                            "and is never guessed.",
-    }
-    return texts[code]
-
-
 class _Builder:
     """Accumulates typed columns and problem flags while walking the mapped fields.
 
@@ -202,7 +161,12 @@ class _Builder:
         return out
 
     def flag(self, bad: pl.Expr, column: str, field: str, code: str, raw: str, expected: str,
-             severity: str = "error") -> None:
+             severity: str | None = None) -> None:
+        """Report `code` (`ctdc.ingest.problems`) wherever `bad` holds; its severity is the registry's."""
+        registered = problem(code).severity
+        if severity not in (None, registered):
+            raise ValueError(f"problem {code} is an {registered} in the registry, flagged as {severity}")
+        severity = registered
         name = f"__flag{len(self.flags)}"
         self.flags.append((name, column.removeprefix(_SRC), field, code, raw, expected, severity))
         self._pending.append(bad.fill_null(False).alias(name))
@@ -234,14 +198,14 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
             return {"value": pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult")),
                     "bad": n.bad, "out": out}
         d = b.dictionary(raw, from_age)
-        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["bad"], col, f.name, "not-a-number", col, P.WHOLE_NUMBER)
         b.flag(d["out"], col, f.name, "impossible-age", col, "0 to 120")
         b.values[f.name] = d["value"]
         return
     if f.type == "date":
         d = b.dictionary(raw, lambda x: _parts(normalise_date(x, cm.date_formats)))
         b.values[f.name] = d["value"]
-        fmts = ", ".join(cm.date_formats) or "YYYY-MM-DD or DD/MM/YYYY"
+        fmts = ", ".join(cm.date_formats) or P.ANY_DATE
         b.flag(d["bad"], col, f.name, "bad-date", col, fmts)
         return
     if f.type == "integer" and (cm.thousands or cm.censored):
@@ -255,7 +219,7 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
             return {**_parts(n), "out": out}
         d = b.dictionary(raw, integer)
         b.values[f.name] = d["value"]
-        b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+        b.flag(d["bad"], col, f.name, "not-a-number", col, P.WHOLE_NUMBER)
         b.flag(d["out"], col, f.name, "impossible-age" if f.name == "age" else "out-of-range", col,
                f"{f.min} to {top}")
         return
@@ -265,13 +229,13 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
             return {**_parts(n), "out": out}
         d = b.dictionary(raw, number)
         b.values[f.name] = d["value"]
-        b.flag(d["bad"], col, f.name, "not-a-number", col, "a number (a point before decimals: 1200.50)")
+        b.flag(d["bad"], col, f.name, "not-a-number", col, P.DECIMAL_NUMBER)
         b.flag(d["out"], col, f.name, "out-of-range", col, f"{f.min} to {f.max if f.max is not None else 'any'}")
         return
     if f.type == "boolean":
         d = b.dictionary(raw, lambda x: _parts(normalise_boolean(x, cm.values)))
         b.values[f.name] = d["value"]
-        b.flag(d["bad"], col, f.name, "unknown-code", col, "yes/no (true/false)")
+        b.flag(d["bad"], col, f.name, "unknown-code", col, P.YES_NO)
         return
     assert f.codelist is not None
     if f.codelist.name == "country":
@@ -279,7 +243,7 @@ def _field_value(b: _Builder, f: Field, sources: list[str], maps: list[ColumnMap
         lookup.update(code_lookup([], cm.values))
         d = b.dictionary(raw, lambda x: _parts(normalise_code(x, lookup)))
         b.values[f.name] = d["value"]
-        b.flag(d["bad"], col, f.name, "unknown-country", col, "a country")
+        b.flag(d["bad"], col, f.name, "unknown-country", col, P.A_COUNTRY)
         return
     lookup = code_lookup([(c.code, c.label) for c in f.codelist.entries], cm.values)
     expected = "one of " + ", ".join(f.codelist.codes[:12]) + (" …" if len(f.codelist.codes) > 12 else "")
@@ -324,14 +288,13 @@ def _censored_integer(b: _Builder, f: Field, col: str, raw: pl.Expr, cm: ColumnM
     b.values[f"{f.name}_lower"] = d["lower"]
     b.values[f"{f.name}_upper"] = d["upper"]
     b.values[f"{f.name}_censored"] = d["censored"]
-    b.flag(d["bad"], col, f.name, "not-a-number", col, "a whole number")
+    b.flag(d["bad"], col, f.name, "not-a-number", col, P.WHOLE_NUMBER)
     b.flag(d["out"], col, f.name, "out-of-range", col, f"{f.min} to {_upper(f)}")
     intervals = ", ".join(f"'{k}' = {lo} to {hi}" for k, (lo, hi) in markers.items())
     if markers:
-        b.flag(d["marker"], col, f.name, "censored-value", col, intervals, severity="warning")
+        b.flag(d["marker"], col, f.name, "censored-value", col, intervals)
     if sep:
-        b.flag(d["separator"], col, f.name, "thousands-separator", col, f"'{sep}' every three digits",
-               severity="warning")
+        b.flag(d["separator"], col, f.name, "thousands-separator", col, f"'{sep}' every three digits")
 
 
 def _derive_codes(frame: pl.DataFrame, dataset: Dataset, source: str, target: str, attribute: str) -> pl.Expr:
@@ -393,7 +356,7 @@ def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.Dat
         for c, _ in present:
             bad_spellings = [v for v in spellings[c] if v.lower() not in (*_FLAG_TRUE, *_FLAG_FALSE)]
             if bad_spellings:
-                b.flag(pl.col(c).is_in(bad_spellings), c, f.name, "unknown-code", c, "1, 0 or empty")
+                b.flag(pl.col(c).is_in(bad_spellings), c, f.name, "unknown-code", c, P.FLAG_VALUES)
         ordered = sorted(((c, code) for c, code in present if code), key=lambda t: rank[t[1]])
         codes = pl.concat_str([pl.when(among(c, _FLAG_TRUE)).then(pl.lit(code)) for c, code in ordered],
                               separator=";", ignore_nulls=True) if ordered else pl.lit("")
@@ -410,7 +373,7 @@ def _flag_groups(b: _Builder, spec: MappingSpec, dataset: Dataset, frame: pl.Dat
             # Only a text that names values, compared with recorded flags: "Not specified" maps to nothing.
             disagree = recorded & pl.col(text_col).is_not_null() & (text_codes.fill_null("") != codes.fill_null(""))
             b.flag(disagree, text_col, f.name, "flags-text-disagree", text_col,
-                   "flags: " + ", ".join(c.removeprefix(_SRC) for c, _ in present[:3]) + " …", severity="warning")
+                   "flags: " + ", ".join(c.removeprefix(_SRC) for c, _ in present[:3]) + " …")
         # A "not specified" flag with no other flag set says "unknown", not "none".
         unspecified = [among(c, _FLAG_TRUE) for c, code in present if code is None]
         unknown_only = pl.any_horizontal(unspecified).fill_null(False) & (codes.fill_null("") == "") \
@@ -602,8 +565,8 @@ def _rows_stage(read, path: Path, spec: MappingSpec, dataset: Dataset, *, identi
         )
     if dataset.name == "victims" and "registration_year" not in by_field and "registration_date" not in by_field:
         raise IngestError(
-            f"{Path(path).name}: no column is mapped to the registration year or date, which every record needs "
-            "(problem code missing-required-column).",
+            f"{Path(path).name}: " + render("missing-required-column", expected="the registration year or date",
+                                            label="record") + " (problem code missing-required-column).",
             {"file": Path(path).name, "code": "missing-required-column", "field": "registration_year",
              "reason": "missing-required-column"},
         )
@@ -614,8 +577,8 @@ def _rows_stage(read, path: Path, spec: MappingSpec, dataset: Dataset, *, identi
                and f.name not in by_field and f.name not in spec.constants]
     if missing:
         raise IngestError(
-            f"{Path(path).name}: no column is mapped to {', '.join(missing)}, which every {dataset.name} record "
-            "needs (problem code missing-required-column).",
+            f"{Path(path).name}: " + render("missing-required-column", expected=", ".join(missing),
+                                            label=f"{dataset.name} record") + " (problem code missing-required-column).",
             {"file": Path(path).name, "code": "missing-required-column", "field": missing[0],
              "reason": "missing-required-column"})
 
@@ -726,7 +689,7 @@ def _rows_stage(read, path: Path, spec: MappingSpec, dataset: Dataset, *, identi
         col = by_field["currency"][0][0]
         b.flag(pl.col("amount").is_not_null() & pl.col("currency").is_not_null()
                & (pair.is_null() | ~pair.is_in(sorted(convertible_pairs()))),
-               col, "currency", "unconvertible-amount", col, base_label(), severity="warning")
+               col, "currency", "unconvertible-amount", col, base_label())
         typed = b.frame
     # References leave only as keyed hashes (a case id can be printed on letters), and point at a record that
     # exists: in the repository or in this file.
@@ -772,9 +735,11 @@ def _rows_stage(read, path: Path, spec: MappingSpec, dataset: Dataset, *, identi
         # One message per distinct value shown (a few hundred at most, however many cells are flagged).
         shown_values = part.get_column("value").unique().to_list()
         messages = pl.DataFrame({"value": shown_values,
-                                 "message": [_message(code, column, f, v, expected) for v in shown_values]},
+                                 "message": [render(code, value=v, label=f.label, column=column, expected=expected)
+                                             for v in shown_values]},
                                 schema={"value": pl.String, "message": pl.String})
-        parts.append(part.join(messages, on="value", how="left", nulls_equal=True, maintain_order="left"))
+        parts.append(part.join(messages, on="value", how="left", nulls_equal=True, maintain_order="left")
+                     .with_columns(pl.lit(expected, dtype=pl.String).alias("expected")))
     problems = pl.concat(parts) if parts else pl.DataFrame(schema=PROBLEM_SCHEMA)
 
 
@@ -793,6 +758,22 @@ def _rows_stage(read, path: Path, spec: MappingSpec, dataset: Dataset, *, identi
     return _Piece(typed, problems, rows_read, blanks, flag_stats, notes,
                   dataclasses.replace(read, frame=read.frame.clear()), rid_col, rid_name,
                   key_cols, ignored)
+
+
+def _message_columns(code: str, **parts: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """`message` and `expected` of a problem whose context varies by row, as expressions: the registry's template
+    with each placeholder an expression (`parts`, named as in the template; `expected` joins them when the code
+    has several)."""
+    pieces: list[pl.Expr] = []
+    for text, name, _spec, _conv in string.Formatter().parse(problem(code).message):
+        if text:
+            pieces.append(pl.lit(text))
+        if name:
+            pieces.append(parts[name])
+    t = problem(code)
+    expected = parts["expected"] if not t.parts else pl.concat_str([parts[p] for p in t.parts],
+                                                                    separator=P.PART_SEPARATOR)
+    return pl.concat_str(pieces).alias("message"), expected.alias("expected")
 
 
 def _file_stage(pieces: list[_Piece], spec: MappingSpec, dataset: Dataset, *, identity_key: bytes,
@@ -835,20 +816,18 @@ def _file_stage(pieces: list[_Piece], spec: MappingSpec, dataset: Dataset, *, id
         problems = pl.concat([problems, hit.select(
             pl.col("row").cast(pl.Int64), pl.lit(key_cols[0].removeprefix(_SRC)).alias("column"),
             pl.lit("record_id").alias("field"),
-            pl.lit("conflicting-values").alias("code"), pl.lit("error").alias("severity"),
+            pl.lit("conflicting-values").alias("code"),
+            pl.lit(problem("conflicting-values").severity).alias("severity"),
             pl.lit(None, dtype=pl.String).alias("value"),
-            pl.format("Rows {} have the same {} but different values; none of them was imported. Keep the right "
-                      "one and send the file again.",
-                      pl.col("__rows").cast(pl.List(pl.String)).list.join(", "),
-                      pl.lit(", ".join(c.removeprefix(_SRC) for c in key_cols))).alias("message"),
+            *_message_columns("conflicting-values", rows=pl.col("__rows").cast(pl.List(pl.String)).list.join(", "),
+                              key=pl.lit(", ".join(c.removeprefix(_SRC) for c in key_cols))),
         )])
     if dups.height and key_cols and not rid_col:
         problems = pl.concat([problems, dups.select(
             pl.col("row").cast(pl.Int64), pl.lit(key_cols[0].removeprefix(_SRC)).alias("column"),
             pl.lit("record_id").alias("field"), pl.lit("duplicate-row").alias("code"),
-            pl.lit("warning").alias("severity"), pl.lit(None, dtype=pl.String).alias("value"),
-            pl.format("This row is an exact copy of row {}; it was not imported again.",
-                      pl.col("__first_row")).alias("message"),
+            pl.lit(problem("duplicate-row").severity).alias("severity"), pl.lit(None, dtype=pl.String).alias("value"),
+            *_message_columns("duplicate-row", expected=pl.col("__first_row").cast(pl.String)),
         )])
     elif dups.height:
         # The record id itself is never echoed (it may be a case number printed on letters): the row that
@@ -856,9 +835,8 @@ def _file_stage(pieces: list[_Piece], spec: MappingSpec, dataset: Dataset, *, id
         problems = pl.concat([problems, dups.select(
             pl.col("row").cast(pl.Int64), pl.lit(rid_name or "(row number)").alias("column"),
             pl.lit("record_id").alias("field"), pl.lit("duplicate-record-id").alias("code"),
-            pl.lit("warning").alias("severity"), pl.lit(None, dtype=pl.String).alias("value"),
-            pl.format("This record id already appeared on row {} of the file; this row was not imported.",
-                      pl.col("__first_row")).alias("message"),
+            pl.lit(problem("duplicate-record-id").severity).alias("severity"), pl.lit(None, dtype=pl.String).alias("value"),
+            *_message_columns("duplicate-record-id", expected=pl.col("__first_row").cast(pl.String)),
         )])
     error_rows = problems.filter(pl.col("severity") == "error").select("row").unique()
     typed = typed.with_columns(__error=pl.col("row").is_in(error_rows["row"].implode()))

@@ -3,7 +3,7 @@
 A mapping spec names its source with `source: <module>`; the intake pipeline then calls the module's
 `apply(ctx: SourceContext)` once the mapped columns are typed and before the required-field checks. A rule may
 read the raw and typed columns, derive fields, flag cells (each flag a reported problem of a stable code, see
-`ctdc.ingest.report.PROBLEM_TYPES`), set file-level constants and add file-level notes to the report. It never
+`ctdc.ingest.problems.PROBLEMS`), set file-level constants and add file-level notes to the report. It never
 drops a row: rows leave only as accepted, quarantined or duplicate, counted by the pipeline.
 
 NOTE: pure Python, like all of ctdc.ingest: never import Django here.
@@ -42,8 +42,9 @@ class SourceContext:
         self.builder.frame = value
 
     def flag(self, bad: pl.Expr, column: str, field_name: str, code: str, expected: str = "",
-             severity: str = "warning") -> None:
-        """Report `code` on every row where `bad` holds, at `column` (a frame column), for `field_name`."""
+             severity: str | None = None) -> None:
+        """Report `code` on every row where `bad` holds, at `column` (a frame column), for `field_name`. Its
+        severity is the registry's (`ctdc.ingest.problems`); a different one given here is refused."""
         self.builder.flag(bad, column, field_name, code, column, expected, severity)
 
     def note(self, code: str, message: str) -> None:

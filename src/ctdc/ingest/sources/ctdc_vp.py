@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ctdc.ingest import problems as P
 from ctdc.ingest.sources import SourceContext
 
 # Every column of the layout: an exact copy is a copy on all of them, the perpetrators' included.
@@ -40,7 +41,7 @@ def apply(ctx: SourceContext) -> None:
     firsts = sorted(set(copies["__vp_first"].to_list()))
     if len(firsts) > _NAMED_FIRSTS:  # a whole synthetic file: one rule, not one per copied row
         ctx.flag(pl.col("row") != pl.col("__vp_first"), first_column, "registration_year", "exact-copy-row",
-                 "an earlier row")
+                 P.AN_EARLIER_ROW)
         return _regions_note(ctx)
     for first in firsts:
         ctx.flag((pl.col("__vp_first") == first) & (pl.col("row") != first), first_column, "registration_year",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ctdc.ingest import problems as P
 from ctdc.ingest.sources import SourceContext
 
 # multi-valued field -> the single-valued field it fills when it holds one value
@@ -33,4 +34,4 @@ def apply(ctx: SourceContext) -> None:
         col = ctx.column(name)
         if col and fld in ctx.frame.columns:
             ctx.flag(pl.col(fld).str.contains(";"), col, fld, "condensed-values",
-                     "one record for all the victim's perpetrators")
+                     P.ALL_PERPETRATORS)

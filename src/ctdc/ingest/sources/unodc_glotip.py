@@ -34,6 +34,7 @@ from importlib import resources
 
 import polars as pl
 
+from ctdc.ingest import problems as P
 from ctdc.ingest.category import resolve_category
 from ctdc.ingest.countries import country_lookup, normalise_key
 from ctdc.ingest.sources import SourceContext
@@ -140,16 +141,15 @@ def _country(ctx: SourceContext) -> None:
     named = pl.col(name_col).replace_strict({k: v[0] for k, v in table.items()}, default=None, return_dtype=pl.String)
     region = pl.col(name_col).replace_strict({k: v[1] for k, v in table.items()}, default=False,
                                              return_dtype=pl.Boolean)
-    ctx.flag(region, name_col, "country", "not-a-country", "one country (a region, a group or a list of places "
-             "is an aggregate, not a reporting country)", severity="error")
+    ctx.flag(region, name_col, "country", "not-a-country", P.ONE_COUNTRY)
     ctx.flag(~region & named.is_not_null() & pl.col("country").is_not_null() & (named != pl.col("country")),
-             name_col, "country", "country-mismatch", "the country its ISO code names", severity="error")
+             name_col, "country", "country-mismatch", P.ISO_CODE_COUNTRY)
     if code_col is not None:
         ctx.flag(pl.col(code_col).is_null() & pl.col("country").is_not_null(), name_col, "country",
-                 "country-from-name", "an ISO 3166-1 alpha-3 code in Iso3_code")
+                 "country-from-name", P.ISO3_IN_COLUMN)
         # No code and a name that is no ISO country (Sark): say so on the name, which is what the row has.
         ctx.flag(pl.col(code_col).is_null() & pl.col("country").is_null() & ~region, name_col, "country",
-                 "unknown-country", "a country", severity="error")
+                 "unknown-country", P.A_COUNTRY)
 
 
 def _category(ctx: SourceContext) -> None:
@@ -179,16 +179,14 @@ def _category(ctx: SourceContext) -> None:
     how = pl.col("__cat_read")
     status = pl.col("category_status")
     for code, bad, expected in (
-        ("category-read-as", how == "demonym", "a demonym (singular or plural, in English, French or Spanish)"),
-        ("category-read-as", how == "decorated", "a country's name with more around it (in parentheses, after a "
-                                                 "comma)"),
-        ("category-read-as", how == "listed", "a spelling listed in unodc-glotip.values.json (checked by hand)"),
-        ("encoding-damage", how == "encoding", "With each lost character as a wildcard it matches one country's "
-                                               "name only, and was read as that country (category_country)."),
+        ("category-read-as", how == "demonym", P.DEMONYM),
+        ("category-read-as", how == "decorated", P.DECORATED),
+        ("category-read-as", how == "listed", P.LISTED),
+        ("encoding-damage", how == "encoding", P.WILDCARD_MATCH),
         ("own-nationals", how == "nationals", ""),
         ("subtotal-category", status == "subtotal", ""),
-        ("unmapped-category", place & (status == "unmapped"), "country"),
-        ("unmapped-category", form & pl.col("exploitation_form").is_null(), "form of exploitation"),
+        ("unmapped-category", place & (status == "unmapped"), P.COUNTRY),
+        ("unmapped-category", form & pl.col("exploitation_form").is_null(), P.FORM_OF_EXPLOITATION),
     ):
         ctx.flag(bad, col, "category", code, expected)
     ctx.frame = ctx.frame.drop("__cat_country", "__cat_status", "__cat_how", "__cat_read")
@@ -204,6 +202,4 @@ def _implausible(ctx: SourceContext) -> None:
     cell_reference = pl.col(col).str.contains(_CELL_REFERENCE) if col else pl.lit(False)
     bad = (cell_reference | (pl.col("value_upper") >= _MILLIONS)
            | (~is_total & (pl.col("value_upper") > _PLAUSIBLE_RATIO * largest)))
-    ctx.flag(bad, value, "value", "implausible-value",
-             f"a count of persons or offences (at most {_PLAUSIBLE_RATIO} times the country's own total for the "
-             "indicator; a category like Q6.1_2s_2019 is a questionnaire cell reference)", severity="error")
+    ctx.flag(bad, value, "value", "implausible-value", P.IMPLAUSIBLE.format(ratio=_PLAUSIBLE_RATIO))

@@ -118,6 +118,9 @@ class Problem(models.Model):
     severity = models.CharField(max_length=8)
     value = models.CharField(max_length=64, null=True, blank=True, help_text="Never set for direct identifiers.")
     message = models.TextField()
+    # What the rule expected (`ctdc.ingest.problems`): with the code, the value and the field, the page words the
+    # message again in the reader's language (`message` is English). Null for problems stored before it existed.
+    expected = models.TextField(null=True, blank=True)
 
     class Meta:
         ordering = ["row", "column"]

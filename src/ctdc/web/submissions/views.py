@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from ctdc.errors import AgreementMissing, CtdcError, UploadTooLarge
 from ctdc.formulas import defuse
-from ctdc.ingest.report import PROBLEM_TYPES, ValidationReport, problems_frame
+from ctdc.ingest.report import ValidationReport, problems_frame
 from ctdc.web.audit.selectors import audit_events_for
 from ctdc.web.security.uploads import upload_refusal
 from ctdc.web.submissions import selectors as sel
@@ -33,6 +33,7 @@ from ctdc.web.submissions.forms import (
 )
 from ctdc.web.submissions.messages import for_people
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
+from ctdc.web.submissions.report_words import problem_for_people, title_for_people
 from ctdc.web.worker.selectors import worker_status
 
 PAGE_SIZE = 50  # problems per page: a long report is many short pages, not one endless page
@@ -172,6 +173,11 @@ def submission_report(request, pk: int):
     filters = _filters(request)
     problems = sel.report_problems(submission=submission, **filters)
     page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each problem in the reader's language, from its code and context (the stored message is English).
+    page.object_list = list(page.object_list)
+    for p in page.object_list:
+        p.message_for_people = problem_for_people(code=p.code, value=p.value, field=p.field, column=p.column,
+                                                  expected=p.expected, message=p.message, dataset=submission.dataset)
     counts = sel.report_counts(submission=submission)
     query = urlencode({k: v for k, v in filters.items() if v})
     qcode = request.GET.get("qcode", "").strip()[:64]
@@ -180,7 +186,7 @@ def submission_report(request, pk: int):
     return render(request, "submissions/report.html", {
         "submission": submission, "page": page, "filters": filters, "counts": counts, "query": query,
         "codes": [c["code"] for c in counts["by_rule"]], "fields": sorted(c["field"] for c in counts["by_field"]),
-        "titles": {code: title for code, (title, _) in PROBLEM_TYPES.items()},
+        "titles": {c["code"]: title_for_people(c["code"]) for c in counts["by_rule"]},
         "filtered_total": page.paginator.count, "pager": _pager(request, page, "page", "#problems-section"),
         "quarantine": quarantine, "qcode": qcode, "qpager": _pager(request, quarantine, "qpage", "#quarantine"),
         "qcodes": sel.quarantine_codes(submission=submission),
