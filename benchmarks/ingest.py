@@ -3,6 +3,9 @@
     .venv/bin/python benchmarks/ingest.py [--rows 250000] [--db sqlite,postgresql] [--pg-url URL]
                                           [--files public,hotline,kobo,xlsx] [--skip-peers] [--skip-pipeline]
 
+Beside the SQLite run, the bare `sqlite3` insert of the rows it stored into an empty copy of the same table
+(`SQLITE_FLOOR`): CPU seconds that any approval into this schema costs on this machine.
+
 What is timed, each in its own process (peak memory = that process's max RSS, from /usr/bin/time):
 - `ctdc ingest FILE --org bench --approve` (the command a user runs): start-up, hashing, the encrypted raw copy,
   parse + map + normalise + validate + identity hash, the report and quarantine stored, then approval into the
@@ -97,6 +100,47 @@ PEER = textwrap.dedent("""
 """)
 
 
+# The floor under the SQLite figure: the rows `ctdc ingest --approve` stored, read back and inserted again with
+# nothing but Python's sqlite3 into an empty copy of the same table (same indexes, constraints, pragmas and
+# statement as the approval: ON CONFLICT DO NOTHING, the random key drawn by SQLite). CPU seconds of the insert
+# and commit alone: what any approval into this schema costs on this machine, whatever the code around it.
+SQLITE_FLOOR = textwrap.dedent("""
+import os, sqlite3, sys, tempfile, time
+src = sqlite3.connect(sys.argv[1])
+fixed = ("id", "victim_id", "organisation_id", "submission_id", "mapping_version", "updated_at")
+cols = [r[1] for r in src.execute("PRAGMA table_info(cases_victim)") if r[1] not in fixed]
+rows = src.execute(f"SELECT {', '.join(cols)} FROM cases_victim ORDER BY id").fetchall()
+ddl = [r[0] for r in src.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'cases_victim' AND sql IS NOT NULL")]
+with tempfile.TemporaryDirectory() as tmp:
+    db = sqlite3.connect(os.path.join(tmp, "floor.sqlite3"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    for parent in ("accounts_organisation", "submissions_submission"):
+        db.execute(f"CREATE TABLE {parent} (id integer PRIMARY KEY)")
+        db.execute(f"INSERT INTO {parent} VALUES (1)")
+    for statement in ddl:
+        db.execute(statement)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA cache_size = -262144")
+    sql = (f"INSERT INTO cases_victim ({', '.join(cols)}, organisation_id, submission_id, mapping_version, "
+           f"updated_at, victim_id) VALUES ({', '.join('?' * len(cols))}, 1, 1, 'm', '2026-01-01 00:00:00', "
+           "lower(hex(randomblob(16)))) ON CONFLICT (organisation_id, record_id) DO NOTHING")
+    start = time.process_time()
+    db.execute("BEGIN")
+    for i in range(0, len(rows), 25000):
+        db.executemany(sql, rows[i:i + 25000])
+    db.execute("COMMIT")
+    print(len(rows), time.process_time() - start)
+""")
+
+
+def sqlite_floor(data_dir: Path) -> dict:
+    """CPU seconds of the bare sqlite3 insert of what the run stored (SQLITE_FLOOR)."""
+    out = subprocess.run([sys.executable, "-c", SQLITE_FLOOR, str(data_dir / "ctdc.sqlite3")], capture_output=True,
+                         text=True, check=True)
+    rows, cpu = out.stdout.split()
+    return {"rows": int(rows), "cpu": float(cpu)}
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     """Run `cmd` under /usr/bin/time: wall seconds, CPU seconds, peak MB and its last stdout line."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
@@ -133,6 +177,8 @@ def end_to_end(db: str, path: Path, how: list[str], pg_url: str) -> dict:
             assert out["status"] == "approved", out
             r["rows"] = out["rows_read"]
             r["stored"] = out["accepted"]
+            if db == "sqlite":
+                r["floor"] = sqlite_floor(data_dir)
         return r
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -179,6 +225,10 @@ def main() -> None:
                 continue
             print(f"{name:<24} {kind:<8} {r['rows']:>10,} {r['seconds']:>8.1f} {r['cpu']:>7.1f} "
                   f"{r['rows'] / r['seconds']:>9,.0f} {r['peak_mb']:>8,.0f}", flush=True)
+            if "floor" in r:
+                fl = r["floor"]
+                print(f"{'  sqlite3 insert alone':<24} {kind:<8} {fl['rows']:>10,} {'':>8} {fl['cpu']:>7.1f} "
+                      f"{fl['rows'] / fl['cpu']:>9,.0f} {'':>8}  (rows per CPU second: the floor)", flush=True)
     print("\nratios, wall time: ctdc end to end / frictionless validate in rows/s (target >= 5), and ctdc end to end /"
           " pandas.read_csv in seconds (target <= 2)")
     for kind in kinds:
