@@ -42,7 +42,7 @@ DATASETS = ("victims", "perpetrators", "journey_events", "recruitment_fees", "go
 
 
 def _regions(countries: pl.Series) -> pl.Series:
-    from ctdc.ingest.pipeline import _regions as regions
+    from ctdc.ingest.stages.derive import citizenship_regions as regions
 
     return regions(countries)
 

@@ -10,9 +10,10 @@ import pytest
 
 from ctdc.errors import IngestError
 from ctdc.ingest.mapping import load_mapping, parse_mapping
-from ctdc.ingest.pipeline import _Builder, ingest_file
+from ctdc.ingest.pipeline import ingest_file
 from ctdc.ingest.problems import PROBLEMS, render
 from ctdc.ingest.report import PROBLEM_TYPES
+from ctdc.ingest.stages.builder import Builder
 from ctdc.standard import load_standard
 
 DATA = Path(__file__).parent.parent / "data"
@@ -50,7 +51,7 @@ def test_a_file_missing_a_required_column_is_refused_with_the_registered_code(tm
 
 
 def test_a_rule_cannot_report_an_unregistered_code_or_another_severity():
-    b = _Builder(pl.DataFrame({"row": [1]}))
+    b = Builder(pl.DataFrame({"row": [1]}))
     with pytest.raises(KeyError, match="not-a-registered-code"):
         b.flag(pl.lit(True), "c", "f", "not-a-registered-code", "c", "")
     with pytest.raises(ValueError, match="unknown-country is an error"):

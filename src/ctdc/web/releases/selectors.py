@@ -184,7 +184,7 @@ def _links_snapshot() -> tuple[pl.DataFrame, dict]:
     Region of citizenship and of exploitation fall back on the country's region; a link's own relation to the
     victim takes precedence over the perpetrator's.
     """
-    from ctdc.ingest.pipeline import _regions
+    from ctdc.ingest.stages.derive import citizenship_regions as _regions
     from ctdc.web.cases.models import VictimPerpetratorLink
 
     group_of = _victim_groups()
