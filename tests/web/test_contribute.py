@@ -74,3 +74,17 @@ def test_the_page_and_the_codebook_follow_the_readers_language(client):
     assert 'lang="es"' in client.get("/codebook/?lang=es").content.decode()  # ?lang wins
     client.cookies["django_language"] = "es"
     assert "<h1>Aportar datos</h1>" in client.get("/contribute/").content.decode()
+
+
+def test_a_language_prefix_opens_any_page_in_that_language_and_never_leaves_the_site(client):
+    # What people paste into e-mails: ctdc.example/fr/contribute/ (the pages themselves have one address).
+    response = client.get("/fr/contribute/?from=newsletter")
+    assert response.status_code == 302 and response["Location"] == "/contribute/?from=newsletter"
+    assert response.cookies["django_language"].value == "fr"
+    assert "<h1>Contribuer des données</h1>" in client.get(response["Location"]).content.decode()
+    assert client.get("/es/")["Location"] == "/" and client.cookies["django_language"].value == "es"
+    # Never an open redirect: doubled slashes or backslashes after the prefix stay on this site.
+    for sneaky in ("/fr//evil.example/", "/fr/\\evil.example/", "/fr/%2F%2Fevil.example/"):
+        location = client.get(sneaky)["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), (sneaky, location)
+    assert client.get("/de/contribute/").status_code == 404  # not a language of the site

@@ -118,7 +118,7 @@ def world(db):
 SAMPLES = {"dim": "gender", "fmt_": "csv", "iso": "PHL", "code": "fr", "dataset": "victims", "version": "2026.01.1",
            "name": "data.csv", "fmt": "csv", "field": "gender", "token": "not-a-token", "app_label": "accounts",
            "object_id": "1", "content_type_id": "1", "url": "nowhere/", "pk": "999999", "slug": "nowhere",
-           "submission_id": "999999", "id": "1"}
+           "submission_id": "999999", "id": "1", "rest": "explore/"}
 SCOPED_PARAM = {"submission": ("pk", "submission_id"), "mapping": ("pk",), "organisation": ("slug",),
                 "api_token": ("pk",)}
 

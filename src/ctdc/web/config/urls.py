@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from ctdc.web.accounts import views as accounts
 from ctdc.web.api.api import api
@@ -39,4 +39,6 @@ urlpatterns = [
     path("codebook/", include("ctdc.web.codebook.urls")),
     path("contribute/", include("ctdc.web.contribute.urls")),
     path("admin/", admin.site.urls),
+    # Last: a language prefix on any address (/fr/, /es/explore/?…) sets the language and drops the prefix.
+    re_path(r"^(?P<code>en|fr|es)/(?P<rest>.*)$", portal.language_prefix, name="language-prefix"),
 ]

@@ -304,6 +304,23 @@ def language(request, code: str):
     return response
 
 
+def language_prefix(request, code: str, rest: str):
+    """`/fr/explore/?…`: a link that opens any page in a language (what people paste in e-mails and reports). The
+    language goes into the same cookie as the switcher's, and the reader lands on the page without the prefix:
+    pages keep one address whatever the language."""
+    from django.conf import settings
+    from django.http import HttpResponseRedirect
+
+    # "/fr//elsewhere.example" must not become a protocol-relative redirect to another site.
+    target = "/" + rest.lstrip("/\\")
+    if request.META.get("QUERY_STRING"):
+        target += "?" + request.META["QUERY_STRING"]
+    response = HttpResponseRedirect(target)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE, httponly=True)
+    return response
+
+
 @cached_page
 def method(request):
     """One page on how the portal's numbers are protected (linked from every "fewer than" note)."""

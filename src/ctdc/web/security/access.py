@@ -87,7 +87,7 @@ RULES: dict[str, Rule] = {
     # The public portal, releases and codebook
     "home": public(), "explore": public(), "chart-download": public(), "map": public(), "flows-download": public(),
     "country": public(), "perpetrators": public(), "routes": public(), "fees": public(),
-    "figures-method": public(), "language": public(),
+    "figures-method": public(), "language": public(), "language-prefix": public(),
     "data-catalogue": public(), "data-terms": public(FORM), "data-latest": public(), "data-latest-file": public(),
     "data-report": public(), "data-file": public(),
     "codebook:index": public(), "codebook:download": public(), "codebook:template": public(),
