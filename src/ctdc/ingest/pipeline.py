@@ -21,6 +21,7 @@ carry the value.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -38,12 +39,14 @@ from ctdc.ingest.stages.records import IngestResult, Piece, file_records
 from ctdc.ingest.stages.typed import type_fields
 from ctdc.standard import Dataset, load_standard
 
-__all__ = ["IngestResult", "KnownReferences", "ingest_file"]
+__all__ = ["IngestResult", "KnownReferences", "Progress", "ingest_file"]
+# Told the rows of the file read and checked so far (the web shows it while a submission is processed).
+Progress = Callable[[int], None]
 
 
 def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisation: str = "",
                 defaults: dict[str, object] | None = None, limits: UploadLimits | None = None,
-                known: KnownReferences | None = None) -> IngestResult:
+                known: KnownReferences | None = None, progress: Progress | None = None) -> IngestResult:
     """Run the whole intake pipeline on one file. Raises `IngestError` only when the file cannot be read.
 
     `defaults` fills fields the file does not map (e.g. `data_source` from the organisation's kind); the
@@ -54,9 +57,11 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     neither in the repository (`known(dataset, hashes)` answers which are) nor in this file is an error.
     A mapping with `linked` dataset types reads the same rows once per type and merges the results
     (`_merge_linked`): a row is accepted only when all its parts are.
+    `progress(rows)` is called after each piece of the file is checked, with the rows read so far (a large CSV
+    or XLSX comes in many pieces, a small file in one; linked types' further passes do not call it).
     """
     main = _ingest_one(path, spec, identity_key=identity_key, organisation=organisation, defaults=defaults,
-                       limits=limits, known=known, in_file={})
+                       limits=limits, known=known, in_file={}, progress=progress)
     if not spec.linked:
         return main
     in_file = {spec.dataset: set(main.records["record_id"].to_list())}
@@ -71,7 +76,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
 
 def _ingest_one(path: Path, spec: MappingSpec, *, identity_key: bytes, organisation: str,
                 defaults: dict[str, object] | None, limits: UploadLimits | None, known: KnownReferences | None,
-                in_file: dict[str, set[str]]) -> IngestResult:
+                in_file: dict[str, set[str]], progress: Progress | None = None) -> IngestResult:
     """The pipeline for one dataset type of the file (see `ingest_file`)."""
     dataset = load_standard().dataset(spec.dataset)
     wanted = wanted_columns(spec)
@@ -86,8 +91,12 @@ def _ingest_one(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     # whole file (duplicates, conflicts, the split) runs once on those, in `_file_stage`.
     reads = [read_table(Path(path), spec.reader, select, limits=limits)] if spec.source \
         else read_table_chunks(Path(path), spec.reader, select, limits=limits)
-    pieces = [_rows_stage(read, path, spec, dataset, identity_key=identity_key, organisation=organisation,
-                          defaults=defaults, known=known, in_file=in_file) for read in reads]
+    pieces: list[Piece] = []
+    for read in reads:
+        pieces.append(_rows_stage(read, path, spec, dataset, identity_key=identity_key, organisation=organisation,
+                                  defaults=defaults, known=known, in_file=in_file))
+        if progress is not None:
+            progress(sum(p.rows_read for p in pieces))
     return file_records(pieces, spec, dataset, identity_key=identity_key, organisation=organisation)
 
 

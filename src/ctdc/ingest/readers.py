@@ -25,6 +25,14 @@ import polars as pl
 from ctdc.errors import IngestError, NotATable
 from ctdc.ingest.limits import UploadLimits, refuse_oversize, refuse_too_many_rows, refuse_zip_bomb
 from ctdc.ingest.mapping import ReaderOptions
+from ctdc.ingest.xlsx_pieces import (
+    PieceReader,
+    anchor,
+    first_column,
+    first_row,
+    mark_shared,
+    unmark_shared,
+)
 
 # Given the file's header, the columns to read: unneeded columns (narratives, say) are never even parsed.
 Selector = Callable[[list[str]], list[str]]
@@ -435,7 +443,8 @@ _SINGLE_BYTE = {"cp1252", "latin-1", "iso8859-1", "iso8859-15", "ascii"}
 
 
 def read_table_chunks(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
-                      limits: UploadLimits | None = None, chunk_bytes: int | None = None) -> Iterator[ReadResult]:
+                      limits: UploadLimits | None = None, chunk_bytes: int | None = None,
+                      xlsx_block_bytes: int | None = None) -> Iterator[ReadResult]:
     """`read_table` in consecutive pieces of rows, each a `ReadResult` whose `first_data_row` is its own first row.
 
     A CSV over `chunk_bytes` (default `CHUNK_BYTES`) in UTF-8, Windows-1252 or Latin-1 is read piece by piece:
@@ -443,14 +452,21 @@ def read_table_chunks(path: Path, options: ReaderOptions | None = None, select: 
     past the header) and trimmed like the whole file, and rows with no value are held back until a row with a
     value follows them (trailing empty rows are padding, as in `read_table`). Anything else (a spreadsheet,
     UTF-16, bare CR line ends, a header to find, a smaller file) comes whole, as `read_table` reads it.
+    An XLSX sheet over `xlsx_block_bytes` of XML (default `xlsx_pieces.BLOCK_BYTES`) is read in blocks of rows
+    (`ctdc.ingest.xlsx_pieces`), each converted by calamine as the whole sheet would be.
     The concatenated pieces are the table `read_table` returns.
     """
     options = options or ReaderOptions()
     limits = limits or UploadLimits()
     path = Path(path)
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    if (not path.is_file() or path.stat().st_size <= chunk_bytes or options.find_header
-            or detect_format(path, options) != "csv"):
+    fmt = detect_format(path, options) if path.is_file() else None
+    if fmt == "xlsx" and path.suffix.lower() not in (".xls", ".ods"):
+        plan = _xlsx_plan(path, options, select, limits, xlsx_block_bytes)
+        if plan is not None:
+            yield from _xlsx_pieces(path, plan, limits)
+            return
+    if not path.is_file() or path.stat().st_size <= chunk_bytes or options.find_header or fmt != "csv":
         yield read_table(path, options, select, limits=limits)
         return
     refuse_oversize(name=path.name, size=path.stat().st_size, limits=limits)
@@ -564,3 +580,141 @@ def _first_rows(path: Path, options: ReaderOptions, spreadsheet: bool,
         return [row for _, row in zip(range(_HEADER_SEARCH), reader, strict=False)]
     except csv.Error:
         return []
+
+
+@dataclass
+class _XlsxPlan:
+    """What the first block of a large XLSX sheet said: how to read the rest (`_xlsx_plan`)."""
+
+    reader: PieceReader
+    blocks: Iterator[tuple[bytes, bytes]]
+    first: ReadResult  # the first piece, already read
+    columns: list[int]  # sheet positions (0-based) of the columns read, in the order of `names`
+    names: list[str]
+
+
+def _xlsx_plan(path: Path, options: ReaderOptions, select: Selector | None, limits: UploadLimits,
+               block_bytes: int | None) -> _XlsxPlan | None:
+    """Read the first block of a large XLSX sheet and plan the rest; None when the sheet is read whole instead
+    (small, not plain XLSX markup, no row numbers, a notice cell whose column is read...): then `read_table`
+    reads it, and says what is wrong with it if anything is."""
+    refuse_oversize(name=path.name, size=path.stat().st_size, limits=limits)
+    refuse_if_not_a_table(path)
+    refuse_zip_bomb(path, limits)  # before anything is inflated, as for the whole sheet
+    try:
+        names = fastexcel.read_excel(str(path)).sheet_names
+    except fastexcel.FastExcelError:
+        return None
+    sheet = options.sheet or (names[0] if names else None)
+    if sheet not in names:
+        return None
+    reader = PieceReader.open(path, names.index(sheet), block_bytes)
+    if reader is None:
+        return None
+    if reader.sheet_size() <= reader.block_bytes:
+        reader.close()
+        return None
+    try:
+        blocks = reader.blocks()
+        root, rows = next(blocks)
+        # The first block holds the header, the rows above it and some rows under it (calamine names the columns
+        # of a sheet holding nothing but a header row differently).
+        need = max(options.header_row, _HEADER_SEARCH) + options.skip_rows + 2
+        while rows.count(b"</row>") < need:
+            more = next(blocks, None)
+            if more is None:
+                break
+            rows += more[1]
+        plan = _xlsx_first(path, options, select, reader, blocks, root, rows, sheet)
+    except (ValueError, StopIteration, fastexcel.FastExcelError):
+        plan = None
+    if plan is None:
+        reader.close()
+    return plan
+
+
+def _xlsx_first(path: Path, options: ReaderOptions, select: Selector | None, reader: PieceReader,
+                blocks: Iterator[tuple[bytes, bytes]], root: bytes, rows: bytes, sheet: str) -> _XlsxPlan | None:
+    if not first_row(rows):
+        return None  # rows without numbers: read whole
+    book = fastexcel.read_excel(reader.workbook(root, rows, reader.shared_strings()))
+    preamble: tuple[tuple[str, ...], ...] = ()
+    if options.find_header and select is not None:
+        got = book.load_sheet(0, header_row=None, n_rows=_HEADER_SEARCH, dtypes="string").to_arrow()
+        cols = [col.to_pylist() for col in got.columns]
+        top_rows = [[("" if col[i] is None else str(col[i])) for col in cols] for i in range(got.num_rows)]
+        found = next((i + 1 for i, row in enumerate(top_rows) if len(select([c.strip() for c in row])) >= 2), None)
+        if found is not None:
+            preamble = tuple(tuple(c.strip() for c in row) for row in top_rows[:found - 1])
+            options = ReaderOptions(**{**options.__dict__, "header_row": found, "find_header": False})
+    names = [c.name for c in book.load_sheet(0, header_row=options.header_row - 1, n_rows=0).available_columns()]
+    raw = _spreadsheet_header(book, 0, options.header_row) if select is not None else None
+    columns = _selected(path, names, select, raw)
+    if columns == []:
+        return None  # nothing to read: the whole-file path says so in its own words
+    header, _ = _drop_notice(options, list(names), pl.DataFrame())
+    if len(header) < len(names) and (columns is None or names[0] in columns):
+        return None  # the notice column is read: whether it is empty is the whole file's to say
+    loaded = book.load_sheet(0, header_row=options.header_row - 1, skip_rows=options.skip_rows, dtypes="string",
+                             use_columns=columns)
+    frame = _text_frame(pl.from_arrow(loaded.to_arrow()))
+    start = first_column(rows)  # calamine's first column: the header's names count from there
+    positions = [start + (names.index(c) if columns is not None else i)
+                 for i, c in enumerate(columns if columns is not None else frame.columns)]
+    if len(positions) != frame.width:
+        return None
+    # Given `skip_rows`, fastexcel counts the header row from the sheet's first row, empty or not.
+    first = ReadResult(frame, options.header_row + 1 + options.skip_rows, "xlsx", sheet=sheet,
+                       header=header, preamble=preamble)
+    return _XlsxPlan(reader, blocks, first, positions, list(frame.columns))
+
+
+def _text_frame(frame) -> pl.DataFrame:
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
+
+
+def _xlsx_pieces(path: Path, plan: _XlsxPlan, limits: UploadLimits) -> Iterator[ReadResult]:
+    """The pieces of a large XLSX sheet (`_xlsx_plan`): trailing rows with no value are held back until a row
+    with a value follows (padding otherwise, as in `read_table`), the row cap counted as they come."""
+    first = plan.first
+    emitted, pending = 0, None
+    try:
+        frames = _xlsx_frames(path, plan)
+        for frame in frames:
+            if pending is not None:
+                frame = pl.concat([pending, frame])
+            refuse_too_many_rows(name=path.name, rows=emitted + frame.height, limits=limits)
+            filled = _filled_height(frame)
+            pending = frame.slice(filled)
+            if filled:
+                yield ReadResult(frame.slice(0, filled), first.first_data_row + emitted, "xlsx", sheet=first.sheet,
+                                 header=first.header, preamble=first.preamble)
+                emitted += filled
+    finally:
+        plan.reader.close()
+    if not emitted:
+        yield ReadResult(first.frame.clear(), first.first_data_row, "xlsx", sheet=first.sheet, header=first.header,
+                         preamble=first.preamble)
+
+
+def _xlsx_frames(path: Path, plan: _XlsxPlan) -> Iterator[pl.DataFrame]:
+    """The first piece's frame, then one frame per further block: every row from the last one read on, in order
+    (empty rows included), under the columns' names."""
+    yield plan.first.frame
+    covered = plan.first.first_data_row + plan.first.frame.height - 1  # the last sheet row read so far
+    strings = plan.reader.strings()
+    last = max(plan.columns, default=0)
+    for root, rows in plan.blocks:
+        if not first_row(rows):
+            raise IngestError(f"{path.name}: a row of the sheet has no row number, so its place cannot be known. "
+                              "Save the file again from the spreadsheet program.",
+                              {"file": path.name, "reason": "bad-spreadsheet"})
+        book = fastexcel.read_excel(plan.reader.workbook(root, anchor(covered, last) + mark_shared(rows)))
+        loaded = book.load_sheet(0, header_row=None, dtypes="string", use_columns=plan.columns)
+        frame = pl.from_arrow(loaded.to_arrow())
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.slice(1)  # the anchor row
+        frame = unmark_shared(frame.rename(dict(zip(frame.columns, plan.names, strict=True))), strings)
+        covered += frame.height
+        yield _text_frame(frame)
