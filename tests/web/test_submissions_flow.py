@@ -49,7 +49,8 @@ def test_an_upload_is_processed_in_the_background_and_approved_by_a_steward(clie
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     progress = client.get(f"/intake/submissions/{submission.pk}/progress.json").json()
     assert progress == {"status": "validated", "status_label": "Validated", "progress": 100, "note": "Validated",
-                        "busy": False, "worker_missing": False}
+                        "busy": False, "worker_missing": False, "rows_done": submission.rows_read,
+                        "rows_text": f"{submission.rows_read:,} rows read and checked so far"}
     page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
     assert f'id="accepted">{submission.accepted}<' in page and 'id="approve"' not in page
 
@@ -215,3 +216,43 @@ def test_a_file_in_the_public_ctdc_layout_goes_through_the_web_flow(client, peop
     client.force_login(people["steward"])
     client.post(f"/intake/submissions/{submission.pk}/approve/")
     assert Victim.objects.filter(submission=submission).count() == submission.accepted
+
+
+def test_the_worker_records_the_rows_it_has_checked_and_the_page_shows_them(client, people, monkeypatch, simulated):
+    """Progress by rows (issue 14): the task records the rows read and checked after each piece of the file, in
+    the database, so any web process shows them while the file is processed; the total is not known before."""
+    from ctdc.ingest import readers
+    from ctdc.web.submissions.services import submission_rows_set
+
+    folder, _ = simulated
+    path = folder / "open-roads.csv"
+    # The real task path on a file of several pieces (the piece size made small, as in tests/ingest/test_pieces).
+    monkeypatch.setattr(readers, "CHUNK_BYTES", path.stat().st_size // 5)
+    client.force_login(people["open-roads"])
+    assert upload(client, path, "open-roads", mapping="preset:kobo-htcds").status_code == 302
+    submission = Submission.objects.get()
+    page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
+    assert 'id="progress-rows" hidden' in page  # nothing read yet: no figure at all
+    assert client.get(f"/intake/submissions/{submission.pk}/progress.json").json()["rows_done"] == 0
+
+    # What the page shows while the worker is at it, as the worker records it after a piece.
+    submission_rows_set(submission=submission, rows=12345)
+    page = client.get(f"/intake/submissions/{submission.pk}/").content.decode()
+    assert '<p class="progress-rows" id="progress-rows">12,345 rows read and checked so far</p>' in page
+    progress = client.get(f"/intake/submissions/{submission.pk}/progress.json").json()
+    assert (progress["rows_done"], progress["rows_text"]) == (12345, "12,345 rows read and checked so far")
+    french = client.get(f"/intake/submissions/{submission.pk}/progress.json", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert french["rows_text"].replace("\u202f", " ").replace("\xa0", " ") == \
+        "12 345 lignes lues et vérifiées jusqu’ici"
+
+    run_worker()
+    submission.refresh_from_db()
+    assert submission.status == "validated" and submission.rows_done == submission.rows_read > 0
+    pieces = sum(1 for _ in readers.read_table_chunks(path, submission_spec_reader(submission)))
+    assert pieces > 3
+
+
+def submission_spec_reader(submission):
+    from ctdc.ingest.mapping import load_preset
+
+    return load_preset(submission.mapping_name).reader

@@ -63,6 +63,8 @@ class Submission(models.Model):
     raw_purged_at = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done while processing.")
     progress_note = models.CharField(max_length=120, blank=True)
+    rows_done = models.PositiveIntegerField(default=0, help_text="Rows of the file read and checked so far while it "
+                                            "is processed (the page shows them; the total is known only at the end).")
     staged_path = models.CharField(max_length=255, blank=True,
                                    help_text="Storage path of the accepted, de-identified records awaiting approval.")
     rows_read = models.PositiveIntegerField(default=0)

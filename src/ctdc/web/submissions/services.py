@@ -237,6 +237,13 @@ def submission_progress_set(*, submission: Submission, percent: int, note: str) 
     Submission.objects.filter(pk=submission.pk).update(progress=percent, progress_note=note)
 
 
+def submission_rows_set(*, submission: Submission, rows: int) -> None:
+    """Record the rows read and checked so far (the pipeline calls this after each piece of the file)."""
+    submission.rows_done = rows  # kept by the save that ends the processing
+    # A plain UPDATE outside any transaction, as `submission_progress_set`: any web process sees it at once.
+    Submission.objects.filter(pk=submission.pk).update(rows_done=rows)
+
+
 def submission_process(*, submission: Submission, path: Path, spec: MappingSpec,
                        saved_mapping: SavedMapping | None = None) -> Submission:
     """Run the intake pipeline on `path` for an existing submission, replacing any earlier report.
@@ -272,9 +279,9 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
     submission.mapping_name, submission.mapping_version = spec.name, spec.version_hash
     submission.saved_mapping = saved_mapping
     submission.progress, submission.progress_note, submission.error = 10, "Reading, mapping and validating", ""
-    submission.error_code, submission.error_extra = "", {}
+    submission.error_code, submission.error_extra, submission.rows_done = "", {}, 0
     submission.save(update_fields=["status", "mapping_name", "mapping_version", "saved_mapping", "progress",
-                                   "progress_note", "error", "error_code", "error_extra"])
+                                   "progress_note", "error", "error_code", "error_extra", "rows_done"])
     log.info("submission %s: processing (organisation %s)", submission.pk, submission.organisation.slug)
     if spec.dataset != submission.dataset:
         _fail(submission, IngestError(f"The mapping is for dataset '{spec.dataset}', not '{submission.dataset}'.",
@@ -285,7 +292,8 @@ def _process(submission: Submission, path: Path, spec: MappingSpec, saved_mappin
                              organisation=record_id_owner(submission.organisation),
                              defaults={"data_source": submission.organisation.kind},
                              limits=settings.CTDC_UPLOAD_LIMITS,
-                             known=_known_references(submission.organisation))
+                             known=_known_references(submission.organisation),
+                             progress=lambda rows: submission_rows_set(submission=submission, rows=rows))
     except IngestError as exc:
         _fail(submission, exc)
     # Nothing here looks at other organisations' records: what validation stores and shows the contributor must

@@ -13,8 +13,10 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ctdc.errors import AgreementMissing, CtdcError, UploadTooLarge
 from ctdc.formulas import defuse
@@ -106,7 +108,14 @@ def submission_progress(request, pk: int):
     s = sel.submission_get_for(user=request.user, pk=pk)
     return JsonResponse({"status": s.status, "status_label": s.get_status_display(), "progress": s.progress,
                          "note": s.progress_note, "busy": s.is_busy,
-                         "worker_missing": s.is_busy and worker_status().missing})
+                         "worker_missing": s.is_busy and worker_status().missing,
+                         "rows_done": s.rows_done, "rows_text": _rows_text(s.rows_done)})
+
+
+def _rows_text(rows: int) -> str:
+    """'12,345 rows read and checked so far', in the request's language (the same words as the page's)."""
+    return ngettext("%(shown)s row read and checked so far", "%(shown)s rows read and checked so far", rows) % {
+        "shown": number_format(rows, decimal_pos=0, force_grouping=True)}
 
 
 def submission_reprocess(request, pk: int):
