@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('submissions', '0005_needs_mapping_error_code'),
+        ('submissions', '0006_problem_expected'),
     ]
 
     operations = [
