@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -232,21 +234,17 @@ class PieceReader:
     def workbook(self, root: bytes, rows: bytes, sst: bytes | None = None) -> bytes:
         """A one-sheet workbook (stored, uncompressed) whose sheet holds `rows`, with this workbook's styles and
         `sst` as its shared strings (none by default: the blocks' shared-string cells are marked instead)."""
-        buf = io.BytesIO()
-        sheet = b"".join((b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', root, b"<sheetData>", rows,
-                          b"</sheetData></worksheet>"))
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-            zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-            zf.writestr("_rels/.rels", _RELS)
-            zf.writestr("xl/workbook.xml", (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        book = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                 f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">{self.workbook_pr}'
-                '<sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-            zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-            zf.writestr("xl/styles.xml", self.styles or _EMPTY_STYLES.encode())
-            zf.writestr("xl/sharedStrings.xml", sst or _EMPTY_SST.encode())
-            zf.writestr("xl/worksheets/sheet1.xml", sheet)
-        return buf.getvalue()
+                '<sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        return stored_zip([
+            ("[Content_Types].xml", (_CONTENT_TYPES.encode(),)), ("_rels/.rels", (_RELS.encode(),)),
+            ("xl/workbook.xml", (book.encode(),)), ("xl/_rels/workbook.xml.rels", (_WORKBOOK_RELS.encode(),)),
+            ("xl/styles.xml", (self.styles or _EMPTY_STYLES.encode(),)),
+            ("xl/sharedStrings.xml", (sst or _EMPTY_SST.encode(),)),
+            ("xl/worksheets/sheet1.xml", (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', root,
+                                          b"<sheetData>", rows, b"</sheetData></worksheet>")),
+        ])
 
     def _read(self, sheet: bytes, *, sst: bytes, header_row):
         buf = io.BytesIO()
@@ -262,6 +260,34 @@ class PieceReader:
             zf.writestr("xl/sharedStrings.xml", sst)
             zf.writestr("xl/worksheets/sheet1.xml", sheet)
         return fastexcel.read_excel(buf.getvalue()).load_sheet(0, header_row=header_row, dtypes="string")
+
+
+def stored_zip(entries: list[tuple[str, tuple[bytes, ...]]]) -> bytes:
+    """A zip archive of `entries` (name, the part's bytes in pieces), stored: the pieces are copied once, into the
+    archive, and their CRC-32 computed as they are (`zipfile` would join them, copy them twice more and CRC them).
+
+    >>> import io, zipfile
+    >>> zipfile.ZipFile(io.BytesIO(stored_zip([("a.txt", (b"he", b"llo"))]))).read("a.txt")
+    b'hello'
+    """
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, pieces in entries:
+        crc, size = 0, 0
+        for piece in pieces:
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
+        encoded = name.encode()
+        # Version 2.0, no flags, stored, 1980-01-01 00:00 (date 0x21).
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, size, size, len(encoded), 0)
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, crc, size, size,
+                                   len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        out += [local, encoded, *pieces]
+        offset += len(local) + len(encoded) + size
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join([*out, directory, end])
 
 
 _SHARED = re.compile(rb'(<c\b[^>]*?\bt=")s("[^>]*>\s*<v>)')
