@@ -40,3 +40,5 @@ def test_the_purity_checks_would_notice_a_forbidden_import():
     assert "django" in _imported(("ctdc.errors",), ("django",), before="import django.conf\n")
     found = _imported(("ctdc.ingest",), ("ctdc.fixtures", "faker"), before="import ctdc.fixtures.population\n")
     assert "ctdc.fixtures.population" in found.split(",") and "faker" in found.split(",")
+    found = _imported(("ctdc.release",), ("ctdc.web",), before="import ctdc.web.submissions.report_words\n")
+    assert "ctdc.web.submissions.report_words" in found.split(",")

@@ -40,6 +40,7 @@ from importlib import resources
 import pycountry
 
 from ctdc.ingest.countries import _VARIANTS, normalise_key
+from ctdc.standard import load_standard
 
 _DAMAGE = "\ufffd"
 # Texts meaning "the reporting country's own citizens".
@@ -75,18 +76,27 @@ def _inflect(form: str, lang: str) -> set[str]:
 
 
 @cache
+def _alpha_3() -> dict[str, str]:
+    """ISO alpha-3 -> alpha-2, for the standard's countries."""
+    return {e.extra["alpha_3"]: e.code for e in load_standard().codelist("country").entries}
+
+
+@cache
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """(folded name -> alpha-2, folded demonym -> alpha-2), ambiguous forms removed."""
     names: dict[str, set[str]] = {}
     translators = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in ("fr", "es")]
-    for c in pycountry.countries:
-        spelled = {c.name, *(getattr(c, a) for a in ("official_name", "common_name") if hasattr(c, a))}
+    # The countries are the standard's (`country` code list); pycountry adds other spellings of each.
+    for entry in load_standard().codelist("country").entries:
+        c = pycountry.countries.get(alpha_2=entry.code)
+        spelled = {entry.label, *(getattr(c, a) for a in ("name", "official_name", "common_name")
+                                   if c is not None and hasattr(c, a))}
         for tr in translators:
             spelled |= {tr.gettext(n) for n in list(spelled)}
         # "Bolivia, Plurinational State of": the part before the comma is a name too.
         spelled |= {n.split(",")[0] for n in list(spelled)}
         for n in spelled:
-            names.setdefault(normalise_key(n), set()).add(c.alpha_2)
+            names.setdefault(normalise_key(n), set()).add(entry.code)
     for variant, code in _VARIANTS.items():
         names.setdefault(normalise_key(variant), set()).add(code)
     demonyms: dict[str, set[str]] = {}
@@ -129,8 +139,8 @@ def _plain(text: str, listed: dict[str, str | None]) -> tuple[str | None, str] |
     if key in demonyms:
         return demonyms[key], "demonym"
     # Three capital letters alone are an ISO alpha-3 code (never two: `NA`, `IN` and `NO` are words too).
-    if re.fullmatch(r"[A-Z]{3}", text.strip()) and (c := pycountry.countries.get(alpha_3=text.strip())):
-        return c.alpha_2, "name"
+    if re.fullmatch(r"[A-Z]{3}", text.strip()) and (code := _alpha_3().get(text.strip())):
+        return code, "name"
     return None
 
 
@@ -164,7 +174,7 @@ def resolve_category(text: str | None, reporting: str | None,
     found = {h[0] for p in parts if p.strip() and p.strip() != text.strip() and (h := _plain(p, listed))}
     if len(found) == 1:
         code = found.pop()
-        if normalise_key(code or "") and code in {c.alpha_2 for c in pycountry.countries} | {"XK"}:
+        if normalise_key(code or "") and code in load_standard().codelist("country"):
             return code, "country", "decorated"
     if any(normalise_key(p) in _NATIONALS for p in parts) and reporting and not found:
         return reporting, "own_nationals", "nationals"

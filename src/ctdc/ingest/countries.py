@@ -1,8 +1,8 @@
 """Country normalisation: any common spelling of a country to its ISO 3166-1 alpha-2 code.
 
-Accepted forms: alpha-2, alpha-3, numeric code, official and common names in English, French and Spanish (from
-pycountry's ISO 3166 translations), and a short list of variants seen in case files (`_VARIANTS`). Matching
-ignores case, accents, punctuation and spacing.
+Accepted forms, for every country of the standard's `country` code list: alpha-2, alpha-3, numeric code, its
+names in English, French and Spanish, official and common names (from pycountry's ISO 3166 translations), and a
+short list of variants seen in case files (`_VARIANTS`). Matching ignores case, accents, punctuation and spacing.
 
 >>> lookup = country_lookup()
 >>> [lookup[normalise_key(s)] for s in ["Philippines", "PHL", "ph", "Côte d'Ivoire", "Allemagne", "Alemania", "UK"]]
@@ -17,6 +17,8 @@ import unicodedata
 from functools import cache
 
 import pycountry
+
+from ctdc.standard import load_standard
 
 # Variants that are neither ISO names nor their translations but common in case files.
 _VARIANTS: dict[str, str] = {
@@ -41,29 +43,30 @@ def normalise_key(text: str) -> str:
 
 @cache
 def country_lookup() -> dict[str, str]:
-    """Folded spelling -> alpha-2, for every accepted form (see module docstring)."""
+    """Folded spelling -> alpha-2, for every accepted form (see module docstring).
+
+    Which countries exist, and their names in English, French and Spanish, is the standard's `country` code list
+    (one country table: `ctdc.standard.builtin`); pycountry adds only other spellings of the same countries
+    (official and common names, the numeric code) and their translations.
+    """
     table: dict[str, str] = {}
     translators = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in _LANGS]
-    for c in pycountry.countries:
-        names = {c.alpha_2, c.alpha_3, c.numeric, c.name}
-        names.update(getattr(c, attr) for attr in ("official_name", "common_name") if hasattr(c, attr))
+    for entry in load_standard().codelist("country").entries:
+        names = {entry.code, entry.extra["alpha_3"], entry.label, *entry.labels.values()}
+        iso = pycountry.countries.get(alpha_2=entry.code)
+        if iso is not None:
+            names.add(iso.numeric)
+            names.update(getattr(iso, attr) for attr in ("official_name", "common_name") if hasattr(iso, attr))
         for tr in translators:
             names.update(tr.gettext(n) for n in list(names))
         for n in names:
-            table.setdefault(normalise_key(n), c.alpha_2)
+            table.setdefault(normalise_key(n), entry.code)
     for variant, code in _VARIANTS.items():
         table[normalise_key(variant)] = code
-    table[normalise_key("XK")] = "XK"
-    table[normalise_key("XKX")] = "XK"
     return table
 
 
 @cache
 def country_name(code: str, lang: str = "en") -> str:
-    """The ISO name of an alpha-2 code in English, French or Spanish."""
-    if code == "XK":
-        return "Kosovo"
-    name = pycountry.countries.get(alpha_2=code).name
-    if lang == "en":
-        return name
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]).gettext(name)
+    """The name of an alpha-2 code in English, French or Spanish: the standard's label."""
+    return load_standard().codelist("country").label_of(code, lang)

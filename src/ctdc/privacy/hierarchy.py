@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ctdc.errors import PrivacyError
-from ctdc.standard.schema import load_standard
+from ctdc.standard.rules import age_bands, age_bounds, majority_of_band
 
 SUPPRESSED = "*"
 
@@ -77,15 +77,16 @@ def identity_hierarchy(column: str) -> Hierarchy:
     return Hierarchy(column, [])
 
 
-def age_hierarchy(column: str = "age", max_age: int = 120) -> Hierarchy:
-    """Age in years -> CTDC age band -> minor/adult (bands from the standard's `age_band` code list).
+def age_hierarchy(column: str = "age", max_age: int | None = None) -> Hierarchy:
+    """Age in years -> CTDC age band -> minor/adult (bands from the standard's `age_band` code list; ages up to the
+    `age` field's own bound unless `max_age` says otherwise).
 
     >>> age_hierarchy().generalize("19", 2)
     'adult'
     """
     bands = _age_bands()
     to_band = {}
-    for age in range(0, max_age + 1):
+    for age in range(0, (max_age if max_age is not None else age_bounds()[1]) + 1):
         for code, lo, hi in bands:
             if lo <= age <= hi:
                 to_band[str(age)] = code
@@ -114,9 +115,9 @@ def year_hierarchy(first: int, last: int, width: int = 5, column: str = "registr
 
 def _age_bands() -> list[tuple[str, int, int]]:
     """The CTDC age bands as (code, min, max), from the standard's `age_band` code list."""
-    codes = load_standard().codelist("age_band").entries
-    return [(c.code, int(c.extra["min"]), int(c.extra["max"])) for c in codes]
+    return age_bands()
 
 
 def _band_to_majority(bands: list[tuple[str, int, int]]) -> dict[str, str]:
-    return {code: ("minor" if hi < 18 else "adult") for code, _lo, hi in bands}
+    """Each band's majority status, as the standard's code list gives it."""
+    return {code: majority_of_band(code) for code, _lo, _hi in bands}

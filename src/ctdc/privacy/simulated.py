@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ctdc.standard.rules import age_bands
+
 _COUNTRIES = ["PH", "ID", "VN", "KH", "TH", "MM", "UA", "MD", "RO", "BG", "NG", "GH", "ET", "US", "MX", "HN",
               "GT", "CO", "BD", "NP"]  # fmt: skip
 # UN M49 sub-regions and regions of the simulated countries (for generalization hierarchies in tests/benchmarks).
@@ -39,7 +41,7 @@ SUBREGION_REGION = {
     "Eastern Africa": "Africa", "Northern America": "Americas", "Central America": "Americas",
     "South America": "Americas",
 }  # fmt: skip
-_AGE_BANDS = ["0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+"]
+_AGE_BANDS = [code for code, _lo, _hi in age_bands()]  # the standard's, in its order
 _BASE = {
     "gender": ["female", "male", "transgender"],
     "age_band": _AGE_BANDS,

@@ -41,6 +41,7 @@ from typing import Any
 
 from ctdc.errors import CodebookError
 from ctdc.standard.model import Field, Standard
+from ctdc.standard.rules import majority_of_age, majority_of_band
 from ctdc.standard.schema import load_standard
 
 # level -> the levels directly above it (a value can skip levels by chaining through these)
@@ -67,9 +68,9 @@ def _step(value: Any, level: str, to: str, std: Standard) -> Any:
     if (level, to) in (("age", "age_band"), ("age", "perpetrator_age_band")):
         return _band(std, to, int(value))
     if (level, to) == ("age", "majority_status"):
-        return "minor" if int(value) < 18 else "adult"
+        return majority_of_age(value, std)
     if (level, to) == ("age_band", "majority_status"):
-        return std.codelist("age_band").entry(value).extra["majority"]
+        return majority_of_band(value, std)
     if (level, to) == ("country", "subregion"):
         return std.codelist("country").entry(value).extra["subregion"] or None
     if (level, to) == ("subregion", "region"):

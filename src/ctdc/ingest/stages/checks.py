@@ -19,6 +19,7 @@ from ctdc.ingest.stages.builder import Builder
 from ctdc.ingest.stages.columns import ColumnPlan, resolve
 from ctdc.standard import Dataset
 from ctdc.standard.money import base_label, convertible_pairs
+from ctdc.standard.rules import minor_age_bands
 
 # Fields the pipeline derives from another when the file does not give them: a blank is the source's blank.
 DERIVED_FROM = {"registration_year": "registration_date", "age": "birth_date"}
@@ -33,12 +34,14 @@ def check_rows(b: Builder, typed: pl.DataFrame, read, path: Path, spec: MappingS
     problems are flags on `b`."""
     by_field = plan.by_field
     if "age_band" in by_field and "majority_status" in by_field:
-        minor_band = pl.col("age_band").is_in(["0-8", "9-17"])
+        minors = minor_age_bands()
+        minor_band = pl.col("age_band").is_in(minors)
         clash = (minor_band != (pl.col("majority_status") == "minor")) & pl.col("age_band").is_not_null() \
             & pl.col("majority_status").is_not_null()
         b.frame = typed
         col = by_field["majority_status"][0][0]
-        b.flag(clash, col, "majority_status", "inconsistent-majority", col, "0-8 and 9-17 are minors")
+        b.flag(clash, col, "majority_status", "inconsistent-majority", col,
+               " and ".join(minors) + " are minors")
         typed = b.frame
     b.frame = typed
     notes: list[dict[str, str]] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ctdc.ingest.derive import age_band
+from ctdc.ingest.derive import age_band, majority_status
 from ctdc.ingest.mapping import MappingSpec
 from ctdc.ingest.stages.builder import Builder
 from ctdc.ingest.stages.columns import ColumnPlan
@@ -54,7 +54,7 @@ def derive_fields(b: Builder, typed: pl.DataFrame, spec: MappingSpec, dataset: D
     more: dict[str, pl.Expr] = {}
     if "age_at_exploitation" in typed.columns and "majority_status_at_exploitation" not in by_field:
         at = pl.col("age_at_exploitation")
-        more["majority_status_at_exploitation"] = pl.when(at < 18).then(pl.lit("minor")).when(at >= 18).then(pl.lit("adult"))
+        more["majority_status_at_exploitation"] = majority_status(at)
     for target, (source, attribute) in DERIVED_CODES.items():
         if source in typed.columns and target not in typed.columns and target in dataset.field_names:
             more[target] = derive_codes(typed, dataset, source, target, attribute)
@@ -62,7 +62,7 @@ def derive_fields(b: Builder, typed: pl.DataFrame, spec: MappingSpec, dataset: D
         # The dataset's own bands: a perpetrator's are not a victim's (perpetrator_age_band).
         more["age_band"] = age_band(pl.col("age"), codelist=dataset.field("age_band").codelist.name)
     if "age" in typed.columns and "majority_status" not in by_field:
-        more["majority_status"] = pl.when(pl.col("age") < 18).then(pl.lit("minor")).when(pl.col("age") >= 18).then(pl.lit("adult"))
+        more["majority_status"] = majority_status(pl.col("age"))
     typed = typed.with_columns(**more)
     constants = {**(defaults or {}), **spec.constants}
     typed = typed.with_columns(

@@ -14,6 +14,7 @@ import polars as pl
 
 from ctdc.ingest import problems as P
 from ctdc.ingest.countries import country_lookup
+from ctdc.ingest.derive import majority_status
 from ctdc.ingest.mapping import ColumnMap, MappingSpec
 from ctdc.ingest.normalize import (
     code_lookup,
@@ -28,6 +29,7 @@ from ctdc.ingest.stages.builder import Builder, parts, raw_column
 from ctdc.ingest.stages.columns import ColumnPlan
 from ctdc.ingest.stages.flag_groups import flag_groups
 from ctdc.standard import Dataset, Field
+from ctdc.standard.rules import age_bounds
 
 
 def type_fields(b: Builder, spec: MappingSpec, dataset: Dataset, plan: ColumnPlan) -> tuple[pl.DataFrame, dict]:
@@ -57,13 +59,15 @@ def type_field(b: Builder, f: Field, sources: list[str], maps: list[ColumnMap]) 
         b.values[f.name] = pl.concat_str([pl.col(s) for s in sources], separator=" ", ignore_nulls=True).replace("", None)
         return
     if cm.from_age and f.codelist is not None:
+        # A majority status given as an age: the standard's bounds of an age and its majority rule.
+        youngest, oldest = age_bounds()
+
         def from_age(x: pl.Expr) -> dict[str, pl.Expr]:
-            n, out = normalise_integer(x, 0, 120)
-            return {"value": pl.when(n.value < 18).then(pl.lit("minor")).when(n.value >= 18).then(pl.lit("adult")),
-                    "bad": n.bad, "out": out}
+            n, out = normalise_integer(x, youngest, oldest)
+            return {"value": majority_status(n.value), "bad": n.bad, "out": out}
         d = b.dictionary(raw, from_age)
         b.flag(d["bad"], col, f.name, "not-a-number", col, P.WHOLE_NUMBER)
-        b.flag(d["out"], col, f.name, "impossible-age", col, "0 to 120")
+        b.flag(d["out"], col, f.name, "impossible-age", col, f"{youngest} to {oldest}")
         b.values[f.name] = d["value"]
         return
     if f.type == "date":
