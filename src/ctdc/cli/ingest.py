@@ -3,7 +3,7 @@ from pathlib import Path
 import click
 
 from ctdc.cli.common import EXIT_USAGE, emit, fail, json_option, setup_django
-from ctdc.errors import CtdcError, IngestError
+from ctdc.errors import CtdcError, IngestError, MappingError
 
 
 @click.command()
@@ -37,26 +37,20 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
     if not org_slug:
         raise click.UsageError("Missing option '--org'.")
     setup_django()
-    from ctdc.ingest.detect import detect_preset
-    from ctdc.ingest.mapping import load_mapping, load_preset, parse_mapping
     from ctdc.web.accounts.services import organisation_get
-    from ctdc.web.submissions.selectors import mapping_latest
-    from ctdc.web.submissions.services import mapping_save, submission_approve, submission_ingest
+    from ctdc.web.submissions.services import mapping_resolve, submission_approve, submission_ingest
 
     try:
         organisation = organisation_get(slug=org_slug)
     except CtdcError as exc:
         fail(exc, as_json, EXIT_USAGE)
     try:
-        saved = None
-        if saved_mapping:
-            saved = mapping_latest(organisation=organisation, name=saved_mapping)
-            spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
-        else:
-            spec = load_mapping(mapping_file) if mapping_file else load_preset(preset) if preset else detect_preset(file)
-        if save_mapping:
-            saved, _ = mapping_save(organisation=organisation, name=save_mapping, text=spec.text)
-            spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
+        # The mapping is chosen as the web task chooses it (one service), the file stored as an upload is.
+        spec, saved = mapping_resolve(
+            organisation=organisation, path=file,
+            choice=f"mapping:{saved_mapping}" if saved_mapping else f"preset:{preset}" if preset else "",
+            text=_mapping_text(mapping_file) if mapping_file else None, source=str(mapping_file or ""),
+            save_as=save_mapping or "")
         if spec.dataset != dataset:
             raise IngestError(f"The mapping is for dataset '{spec.dataset}', not '{dataset}'.")
         outcome = submission_ingest(organisation=organisation, path=file, spec=spec, saved_mapping=saved)
@@ -86,3 +80,10 @@ def ingest(file: Path, org_slug: str | None, dataset: str, preset: str | None, m
         # Missing values, not errors: the records went in with those fields empty.
         text += "\nBlank cells (accepted as missing): " + ", ".join(f"{k} {v}" for k, v in blanks.items())
     emit(data, as_json, text)
+
+
+def _mapping_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MappingError(f"Cannot read mapping file {path}: {exc.strerror}", {"file": str(path)}) from None

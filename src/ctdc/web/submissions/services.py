@@ -10,14 +10,13 @@ organisation submitted before, and flags records that share an identity hash wit
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import polars as pl
 from django.conf import settings
@@ -27,7 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ctdc.checksums import sha256_file
+from ctdc.checksums import sha256_stream
 from ctdc.errors import CtdcError, IngestError
 from ctdc.ingest.detect import detect_preset
 from ctdc.ingest.limits import refuse_oversize, refuse_zip_bomb
@@ -70,32 +69,62 @@ class IngestOutcome:
 
 def submission_ingest(*, organisation: Organisation, path: Path, spec: MappingSpec, filename: str | None = None,
                       saved_mapping: SavedMapping | None = None) -> IngestOutcome:
-    """Validate one file for `organisation` now. The same file submitted twice returns the first submission."""
+    """Validate one file for `organisation` now (the CLI). The same file submitted twice returns the first
+    submission. Stored as an upload is (`_submission_store`), then processed here rather than by a worker."""
     path = Path(path)
-    agreement_require(organisation=organisation)
-    # Before the file is hashed or copied: an oversize file costs nothing.
-    refuse_oversize(name=filename or path.name, size=path.stat().st_size, limits=settings.CTDC_UPLOAD_LIMITS)
-    digest = sha256_file(path)
     choice = f"mapping:{saved_mapping.name}" if saved_mapping else _preset_choice(spec)
-    existing = Submission.objects.filter(organisation=organisation, dataset=spec.dataset, sha256=digest).first()
-    if existing is not None and not _retry_failed(existing, mapping_choice=choice):
-        return IngestOutcome(existing, created=False)
-    if existing is None:
-        try:
-            with transaction.atomic():
-                existing = Submission.objects.create(
-                    organisation=organisation, dataset=spec.dataset, filename=filename or path.name, sha256=digest,
-                    size=path.stat().st_size, mapping_choice=choice)
-        except IntegrityError:
-            return IngestOutcome(_sent_at_once(organisation, spec.dataset, digest), created=False)
-    submission = existing
     with path.open("rb") as fh:
-        submission.raw_path = raw_save(name=_raw_name(submission), source=fh)
-    submission.save(update_fields=["raw_path"])
-    audit_record(actor=None, action="submission.upload", target_type="submission", target_id=submission.pk,
-                 organisation=organisation, details={"dataset": spec.dataset, "bytes": submission.size,
-                                                     "via": "cli"})
-    submission_process(submission=submission, path=path, spec=spec, saved_mapping=saved_mapping)
+        outcome = _submission_store(organisation=organisation, source=fh, filename=filename or path.name,
+                                    size=path.stat().st_size, dataset=spec.dataset, mapping_choice=choice,
+                                    user=None, via="cli", enqueue=False)
+    if outcome.created:
+        submission_process(submission=outcome.submission, path=path, spec=spec, saved_mapping=saved_mapping)
+    return outcome
+
+
+def upload_digest(source: BinaryIO) -> str:
+    """The sha256 that makes a file one submission, read from the start of `source` (an upload or an open file):
+    the same for a file sent from the CLI and from the web."""
+    source.seek(0)
+    digest = sha256_stream(source)
+    source.seek(0)
+    return digest
+
+
+def _submission_store(*, organisation: Organisation, source: BinaryIO, filename: str, size: int, dataset: str,
+                      mapping_choice: str, user, via: str, enqueue: bool) -> IngestOutcome:
+    """Record a submission and keep its raw file encrypted: the one way an upload is stored, from the web
+    (`submission_upload`, then queued for a worker) and from the CLI (`submission_ingest`, then processed at once).
+
+    Refused before anything is stored: an organisation without a recorded data-sharing agreement
+    (`AgreementMissing`), a file over the upload limits (`UploadTooLarge`: its size, and a zip container's parts).
+    The same file (`upload_digest`) twice returns the first submission, unless that one failed: it is taken back."""
+    agreement_require(organisation=organisation)
+    upload_check(source=source, name=filename, size=size)
+    digest = upload_digest(source)
+    existing = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
+    if existing is not None and not _retry_failed(existing, mapping_choice=mapping_choice):
+        return IngestOutcome(existing, created=False)
+    try:
+        with transaction.atomic():
+            submission = existing or Submission.objects.create(
+                organisation=organisation, dataset=dataset, filename=Path(filename or "upload").name[:255],
+                sha256=digest, size=size, mapping_choice=mapping_choice, uploaded_by=user,
+                progress_note="Waiting for a worker",
+            )
+            source.seek(0)
+            submission.raw_path = raw_save(name=_raw_name(submission), source=source)
+            submission.save(update_fields=["raw_path"])
+            audit_record(actor=user, action="submission.upload", target_type="submission", target_id=submission.pk,
+                         organisation=organisation, details={"dataset": dataset, "bytes": submission.size,
+                                                             "via": via})
+            if enqueue:
+                _enqueue(submission)
+    except IntegrityError:
+        if existing is not None:
+            raise
+        return IngestOutcome(_sent_at_once(organisation, dataset, digest), created=False)
+    log.info("submission %s: uploaded (organisation %s, via %s)", submission.pk, organisation.slug, via)
     return IngestOutcome(submission, created=True)
 
 
@@ -142,48 +171,22 @@ def submission_upload(*, organisation: Organisation, upload: File, dataset: str,
 
     A file over the upload limits is refused (`UploadTooLarge`) before it is stored, and so is every file of an
     organisation whose data-sharing agreement is not recorded (`AgreementMissing`, CTDC_REQUIRE_AGREEMENT)."""
-    agreement_require(organisation=organisation)
-    upload_check(upload=upload)
-    h = hashlib.sha256()
-    for chunk in upload.chunks():
-        h.update(chunk)
-    digest = h.hexdigest()
-    existing = Submission.objects.filter(organisation=organisation, dataset=dataset, sha256=digest).first()
-    if existing is not None and not _retry_failed(existing, mapping_choice=mapping_choice):
-        return IngestOutcome(existing, created=False)
-    try:
-        with transaction.atomic():
-            submission = existing or Submission.objects.create(
-                organisation=organisation, dataset=dataset, filename=Path(upload.name or "upload").name[:255],
-                sha256=digest, size=upload.size or 0, mapping_choice=mapping_choice, uploaded_by=user,
-                progress_note="Waiting for a worker",
-            )
-            upload.seek(0)
-            submission.raw_path = raw_save(name=_raw_name(submission), source=upload)
-            submission.save(update_fields=["raw_path"])
-            audit_record(actor=user, action="submission.upload", target_type="submission", target_id=submission.pk,
-                         organisation=organisation, details={"dataset": dataset, "bytes": submission.size,
-                                                             "via": via})
-            _enqueue(submission)
-    except IntegrityError:
-        if existing is not None:
-            raise
-        return IngestOutcome(_sent_at_once(organisation, dataset, digest), created=False)
-    log.info("submission %s: uploaded (organisation %s)", submission.pk, organisation.slug)
-    return IngestOutcome(submission, created=True)
+    return _submission_store(organisation=organisation, source=upload, filename=upload.name or "upload",
+                             size=upload.size or 0, dataset=dataset, mapping_choice=mapping_choice, user=user,
+                             via=via, enqueue=True)
 
 
-def upload_check(*, upload: File) -> None:
-    """Refuse an uploaded file over the limits: its size, and for a zip container (XLSX, ODS) what its directory
-    declares and its parts really inflate to (entries, unpacked bytes; counted, nothing kept: `ctdc.ingest.limits`)."""
+def upload_check(*, source: BinaryIO, name: str, size: int) -> None:
+    """Refuse a file over the limits: its size, and for a zip container (XLSX, ODS) what its directory declares and
+    its parts really inflate to (entries, unpacked bytes; counted, nothing kept: `ctdc.ingest.limits`)."""
     limits = settings.CTDC_UPLOAD_LIMITS
-    name = Path(upload.name or "upload").name
-    refuse_oversize(name=name, size=upload.size or 0, limits=limits)
-    upload.seek(0)
-    if upload.read(4) == b"PK\x03\x04":
-        upload.seek(0)
-        refuse_zip_bomb(upload, limits, name=name)
-    upload.seek(0)
+    name = Path(name or "upload").name
+    refuse_oversize(name=name, size=size, limits=limits)
+    source.seek(0)
+    if source.read(4) == b"PK\x03\x04":
+        source.seek(0)
+        refuse_zip_bomb(source, limits, name=name)
+    source.seek(0)
 
 
 def _enqueue(submission: Submission) -> None:
@@ -217,13 +220,34 @@ def submission_reprocess(*, submission: Submission, mapping_choice: str | None =
 
 def submission_spec(*, submission: Submission, path: Path) -> tuple[MappingSpec, SavedMapping | None]:
     """The mapping the submission's `mapping_choice` names (a saved mapping's latest version, or a preset)."""
-    kind, _, name = submission.mapping_choice.partition(":")
-    if kind == "mapping":
-        saved = mapping_latest(organisation=submission.organisation, name=name)
-        return parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}"), saved
-    if kind == "preset":
-        return load_preset(name), None
-    return detect_preset(path), None
+    return mapping_resolve(organisation=submission.organisation, path=path, choice=submission.mapping_choice)
+
+
+def mapping_resolve(*, organisation: Organisation, path: Path, choice: str = "", text: str | None = None,
+                    source: str = "", save_as: str = "", user=None) -> tuple[MappingSpec, SavedMapping | None]:
+    """The mapping a file is read with, and the saved mapping it is when it is one: the one way the CLI and the
+    web task choose it.
+
+    `text`: a mapping spec given as text (the CLI's --mapping FILE; `source` names it in errors). Otherwise
+    `choice`: 'mapping:NAME' (the organisation's saved mapping NAME, latest version), 'preset:NAME', or anything
+    else (detected from the file's header and values, `detect_preset`). With `save_as`, the mapping is also
+    saved as the organisation's mapping of that name (a new version if changed) and read as that saved version.
+    """
+    saved = None
+    kind, _, name = choice.partition(":")
+    if text is not None:
+        spec = parse_mapping(text, name=Path(source).name if source else "mapping", source=source or "mapping")
+    elif kind == "mapping":
+        saved = mapping_latest(organisation=organisation, name=name)
+        spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
+    elif kind == "preset":
+        spec = load_preset(name)
+    else:
+        spec = detect_preset(path)
+    if save_as:
+        saved, _ = mapping_save(organisation=organisation, name=save_as, text=spec.text, user=user)
+        spec = parse_mapping(saved.text, name=saved.name, source=f"mapping {saved.name}")
+    return spec, saved
 
 
 def record_id_owner(organisation: Organisation) -> str:
