@@ -204,10 +204,7 @@ def problem_for_people(*, code: str, value: str | None, field: str, column: str,
     words = P.context(code, value=value, label=_label(field, dataset) if "label" in t.fields else "",
                       column=column, expected=expected,
                       not_shown=_("The value (not shown: it could identify someone)"))
-    if t.parts:
-        words["rows"] = words.get("rows", "")
-        words["key"] = words.get("key", "")
-    else:
+    if not t.parts:  # the parts of a several-part context are data (row numbers, column names)
         words["expected"] = expected_for_people(expected)
     return str(MESSAGES[code]) % words
 
