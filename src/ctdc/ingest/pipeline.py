@@ -56,7 +56,7 @@ def ingest_file(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     Reference fields (a link's case id) leave it as keyed hashes too; with `known`, a reference to a record
     neither in the repository (`known(dataset, hashes)` answers which are) nor in this file is an error.
     A mapping with `linked` dataset types reads the same rows once per type and merges the results
-    (`_merge_linked`): a row is accepted only when all its parts are.
+    (`stages.linked.merge_linked`): a row is accepted only when all its parts are.
     `progress(rows)` is called after each piece of the file is checked, with the rows read so far (a large CSV
     or XLSX comes in many pieces, a small file in one; linked types' further passes do not call it).
     """
@@ -88,7 +88,7 @@ def _ingest_one(path: Path, spec: MappingSpec, *, identity_key: bytes, organisat
     # A source's own rules may compare rows anywhere in the file (exact copies): such a file is read whole. Any
     # other is processed piece by piece (a large CSV; `read_table_chunks`), each piece as far as it can go alone,
     # and only a narrow table of its rows is kept (issue 14: memory stays flat as files grow). What needs the
-    # whole file (duplicates, conflicts, the split) runs once on those, in `_file_stage`.
+    # whole file (duplicates, conflicts, the split) runs once on those, in `stages.records.file_records`.
     reads = [read_table(Path(path), spec.reader, select, limits=limits)] if spec.source \
         else read_table_chunks(Path(path), spec.reader, select, limits=limits)
     pieces: list[Piece] = []
