@@ -182,3 +182,26 @@ def test_a_sheet_over_the_row_cap_is_refused_while_it_is_read(tmp_path):
         list(read_table_chunks(path, ReaderOptions(), None, limits=UploadLimits(max_rows=1000),
                                xlsx_block_bytes=4000))
     assert caught.value.extra["reason"] == "too-many-rows"
+
+
+def test_a_large_sheets_header_and_sample_come_from_its_first_blocks(monkeypatch, simulated):
+    """Preset detection reads the header once per preset, mapping suggestions a sample of rows: from a large
+    sheet, its first block(s) only, and the same as from the whole sheet."""
+    from ctdc.ingest import readers
+    from ctdc.ingest.detect import detect_preset
+
+    folder, _ = simulated
+    path = folder / "harbour-light.xlsx"
+    reader = xlsx_pieces.PieceReader.open(path, 0)
+    assert reader.sheet_size() > readers._HEADER_BLOCK  # read in blocks
+    reader.close()
+    options = load_preset("htcds").reader
+    whole = readers.read_spreadsheet(path, options, select=lambda header: header[:1]).header
+    assert readers.read_header(path, options) == whole and len(whole) == 21
+    assert detect_preset(path).name == "htcds"
+    monkeypatch.setattr(xlsx_pieces, "BLOCK_BYTES", 64 << 10)
+    sample = read_table(path, options, limit=700)
+    monkeypatch.setattr(xlsx_pieces, "BLOCK_BYTES", 1 << 40)
+    expected = read_table(path, options, limit=700)
+    assert_frame_equal(sample.frame, expected.frame)
+    assert (sample.header, sample.first_data_row) == (expected.header, expected.first_data_row)

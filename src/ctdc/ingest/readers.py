@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -376,8 +377,22 @@ def read_header(path: Path, options: ReaderOptions | None = None) -> list[str]:
     options = options or ReaderOptions()
     path = Path(path)
     if detect_format(path, options) in ("xlsx", "xls", "ods"):
+        if _blockwise(path):
+            # A large sheet: its first megabyte of XML holds the header (detection asks once per preset).
+            plan = _xlsx_plan(path, options, lambda header: header[:1], UploadLimits(), _HEADER_BLOCK)
+            if plan is not None:
+                plan.reader.close()
+                return list(plan.first.header or [])
         return read_spreadsheet(path, options, select=lambda header: header[:1]).header or []
     return _csv_setup(path, options)[3]
+
+
+_HEADER_BLOCK = 1 << 20
+
+
+def _blockwise(path: Path) -> bool:
+    """Whether `path` is a workbook whose sheets `xlsx_pieces` can read in blocks (not .xls/.ods)."""
+    return path.suffix.lower() not in (".xls", ".ods")
 
 
 def read_table(path: Path, options: ReaderOptions | None = None, select: Selector | None = None,
@@ -397,6 +412,11 @@ def read_table(path: Path, options: ReaderOptions | None = None, select: Selecto
     refuse_if_not_a_table(path)
     fmt = detect_format(path, options)
     spreadsheet = fmt in ("xlsx", "xls", "ods")
+    if limit is not None and fmt == "xlsx" and _blockwise(path):
+        # A sample of a large sheet (mapping suggestions): its first blocks, not the whole sheet.
+        plan = _xlsx_plan(path, options, select, limits, None)
+        if plan is not None:
+            return _xlsx_sample(path, plan, limits, limit)
     preamble: tuple[tuple[str, ...], ...] = ()
     if options.find_header and select is not None:
         first = _first_rows(path, options, spreadsheet, limits)
@@ -600,7 +620,7 @@ def _xlsx_plan(path: Path, options: ReaderOptions, select: Selector | None, limi
     reads it, and says what is wrong with it if anything is."""
     refuse_oversize(name=path.name, size=path.stat().st_size, limits=limits)
     refuse_if_not_a_table(path)
-    refuse_zip_bomb(path, limits)  # before anything is inflated, as for the whole sheet
+    _refuse_zip_bomb_once(path, limits)  # before anything is inflated, as for the whole sheet
     try:
         names = fastexcel.read_excel(str(path)).sheet_names
     except fastexcel.FastExcelError:
@@ -631,6 +651,19 @@ def _xlsx_plan(path: Path, options: ReaderOptions, select: Selector | None, limi
     if plan is None:
         reader.close()
     return plan
+
+
+def _refuse_zip_bomb_once(path: Path, limits: UploadLimits) -> None:
+    """`refuse_zip_bomb`, its verdict on a file that passed remembered while the file is unchanged (preset
+    detection reads a large workbook's header once per preset: its parts are inflated and counted once)."""
+    stat = path.stat()
+    _zip_checked(str(path.resolve()), stat.st_size, stat.st_mtime_ns, limits)
+
+
+@functools.lru_cache(maxsize=32)
+def _zip_checked(path: str, size: int, mtime_ns: int, limits: UploadLimits) -> bool:
+    refuse_zip_bomb(Path(path), limits)  # a refusal raises: it is never remembered
+    return True
 
 
 def _xlsx_first(path: Path, options: ReaderOptions, select: Selector | None, reader: PieceReader,
@@ -672,6 +705,21 @@ def _xlsx_first(path: Path, options: ReaderOptions, select: Selector | None, rea
 def _text_frame(frame) -> pl.DataFrame:
     assert isinstance(frame, pl.DataFrame)
     return frame.with_columns(pl.all().cast(pl.String).str.strip_chars().replace("", None))
+
+
+def _xlsx_sample(path: Path, plan: _XlsxPlan, limits: UploadLimits, limit: int) -> ReadResult:
+    """The first `limit` rows of a large sheet (`_xlsx_plan`), as `read_table` gives them."""
+    frames, height = [], 0
+    pieces = _xlsx_pieces(path, plan, limits)
+    for piece in pieces:
+        frames.append(piece.frame)
+        height += piece.frame.height
+        if height >= limit:
+            break
+    pieces.close()  # closes the workbook
+    first = plan.first
+    return ReadResult(pl.concat(frames).slice(0, limit), first.first_data_row, "xlsx", sheet=first.sheet,
+                      header=first.header, preamble=first.preamble)
 
 
 def _xlsx_pieces(path: Path, plan: _XlsxPlan, limits: UploadLimits) -> Iterator[ReadResult]:
