@@ -17,7 +17,7 @@ from django.utils import translation
 
 from ctdc.ingest import problems as P
 from ctdc.ingest.mapping import load_mapping
-from ctdc.web.submissions.report_words import MESSAGES, PHRASES, TITLES, expected_for_people
+from ctdc.web.submissions.report_words import MESSAGES, NOTE_MESSAGES, PHRASES, TITLES, expected_for_people
 from tests.conftest import DATA
 
 
@@ -35,11 +35,15 @@ def test_every_registry_code_has_words_that_say_what_the_registry_says():
             assert str(TITLES[code]) == t.title, code
         assert set(PHRASES) == set(P.EXPECTED)
         assert all(str(words) == phrase for phrase, words in PHRASES.items())
+        # The file-level notes too: every note code has words saying what the registry's English note says.
+        assert set(NOTE_MESSAGES) == set(P.NOTES)
+        for code, template in P.NOTES.items():
+            assert str(NOTE_MESSAGES[code]) == _as_percent(template), code
 
 
 @pytest.mark.parametrize("lang", ["fr", "es"])
 def test_every_registry_code_and_phrase_is_translated(lang):
-    strings = [*MESSAGES.values(), *TITLES.values(), *PHRASES.values()]
+    strings = [*MESSAGES.values(), *TITLES.values(), *PHRASES.values(), *NOTE_MESSAGES.values()]
     with translation.override("en"):
         english = [str(s) for s in strings]
     with translation.override(lang):
@@ -98,3 +102,28 @@ def test_the_report_page_shows_each_row_problem_in_the_reader_language(client, l
     assert "The value (not shown: it could identify someone) is not a valid date. Expected YYYY-MM-DD or " \
            "DD/MM/YYYY." in [e["message"] for e in body["errors"]]
     assert all("expected" not in e for e in body["errors"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "region", "linked"), [
+    ("fr", "Les lieux sont donnés en régions de l'ONU", "aucun enregistrement de « auteurs » n'a été créé pour elles"),
+    ("es", "Los lugares se dan como regiones de la ONU", "no se creó ningún registro de «autores» para ellas"),
+])
+def test_the_submission_page_shows_the_file_notes_in_the_reader_language(client, lang, region, linked):
+    from ctdc.ingest.mapping import load_preset
+    from ctdc.web.accounts.models import Membership
+    from ctdc.web.submissions.services import submission_ingest
+    from tests.web.intake import make_people
+
+    people = make_people()
+    org = Membership.objects.get(user=people["lakeside-helpline"]).organisation
+    s = submission_ingest(organisation=org, path=DATA / "ctdc-vp-quirks.csv", spec=load_preset("ctdc-vp")).submission
+    assert {n["code"] for n in s.stats["notes"]} == {"region-only", "no-linked-record"}
+    client.force_login(people["steward"])
+    client.cookies["django_language"] = lang
+    page = html.unescape(client.get(f"/intake/submissions/{s.pk}/").content.decode())
+    notes = page[page.find("file-notes"):][:1500]
+    assert region in notes and linked in notes, notes
+    assert "Places are given as UN regions" not in page
+    # The stored note, what the CLI prints and report.json carry, stays English.
+    assert any(n["message"].startswith("Places are given as UN regions") for n in s.stats["notes"])

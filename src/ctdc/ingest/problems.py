@@ -221,3 +221,35 @@ def context(code: str, *, value: str | None = None, label: str = "", column: str
 def render(code: str, *, value: str | None = None, label: str = "", column: str = "", expected: str = "") -> str:
     """The English message of a problem, from its registry template and context."""
     return problem(code).message.format(**context(code, value=value, label=label, column=column, expected=expected))
+
+
+# File-level notes: facts about the whole file (not problems of a row), one English `str.format` template per code
+# over the note's context (data only: row numbers, cell references, counts, a dataset's name). The pipeline stores
+# each note as {"code", "message", "context"}; report.json and the CLI show the English message, the web pages word
+# it again from the code and context in the reader's language (`ctdc.web.submissions.report_words.NOTE_MESSAGES`).
+NOTES: dict[str, str] = {
+    "no-release-date": "The file has no title rows (the CSV conversion drops them), so it does not say when UNODC "
+                       "released these figures: release_date is left blank.",
+    "title-rows": "Rows 1 to {last} are title rows above the header (row {header}); they hold no figures and were "
+                  "not read as data.",
+    "release-date": "Row {row} gives the source's release date, {cell}: kept as release_date ({date}) on every row.",
+    "wrong-sheet-dimension": "The sheet says it spans {span} (up to row {stored_last}), but it holds cells down to "
+                             "row {last_read}: every cell was read, not the stored dimension.",
+    "formula-without-value": "Cell {ref} holds a formula with no stored value: read as empty, never evaluated.",
+    "region-only": "Places are given as UN regions (UN_COO_Region, UN_COE_Region), not countries: citizenship and "
+                   "country_of_exploitation stay blank, never guessed; the regions are kept in citizenship_region "
+                   "and exploitation_region (code list ctdc_region, the Americas and Oceania as one).",
+    # `label` is the linked dataset's label (lower case); `dataset` its name, for re-wording the label.
+    "no-linked-record": "{count} accepted row(s) record no {label}: no {label} record was made for them (nothing "
+                        "to keep), the rest of the row was.",
+}
+
+
+def note(code: str, **context: str | int) -> dict:
+    """A file-level note of registered `code`: its English message and the context it is worded from."""
+    try:
+        template = NOTES[code]
+    except KeyError:
+        raise KeyError(f"note code {code!r} is not in ctdc.ingest.problems.NOTES") from None
+    words = {k: str(v) for k, v in context.items()}
+    return {"code": code, "message": template.format(**words), "context": words}

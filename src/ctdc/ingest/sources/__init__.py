@@ -21,6 +21,8 @@ from typing import Any
 
 import polars as pl
 
+from ctdc.ingest import problems
+
 
 @dataclass
 class SourceContext:
@@ -30,7 +32,7 @@ class SourceContext:
     preamble: tuple[tuple[str, ...], ...]        # rows above the header, as read
     first_data_row: int
     constants: dict[str, Any] = field(default_factory=dict)
-    notes: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -47,9 +49,10 @@ class SourceContext:
         severity is the registry's (`ctdc.ingest.problems`); a different one given here is refused."""
         self.builder.flag(bad, column, field_name, code, column, expected, severity)
 
-    def note(self, code: str, message: str) -> None:
-        """A fact about the whole file (its title rows, its stored dimension), reported once."""
-        self.notes.append({"code": code, "message": message})
+    def note(self, code: str, **context: str | int) -> None:
+        """A fact about the whole file (its title rows, its stored dimension), reported once; its message is the
+        registry's (`ctdc.ingest.problems.NOTES`), worded from `context`."""
+        self.notes.append(problems.note(code, **context))
 
 
 def source_names() -> list[str]:

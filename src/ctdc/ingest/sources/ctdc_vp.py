@@ -51,7 +51,4 @@ def apply(ctx: SourceContext) -> None:
 
 def _regions_note(ctx: SourceContext) -> None:
     if ctx.column("UN_COO_Region") or ctx.column("UN_COE_Region"):
-        ctx.note("region-only", "Places are given as UN regions (UN_COO_Region, UN_COE_Region), not countries: "
-                                "citizenship and country_of_exploitation stay blank, never guessed; the regions are "
-                                "kept in citizenship_region and exploitation_region (code list ctdc_region, the "
-                                "Americas and Oceania as one).")
+        ctx.note("region-only")

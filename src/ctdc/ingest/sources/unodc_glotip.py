@@ -89,11 +89,9 @@ def apply(ctx: SourceContext) -> None:
 
 def _title_rows(ctx: SourceContext) -> None:
     if not ctx.preamble:
-        ctx.note("no-release-date", "The file has no title rows (the CSV conversion drops them), so it does not say "
-                                    "when UNODC released these figures: release_date is left blank.")
+        ctx.note("no-release-date")
         return
-    ctx.note("title-rows", f"Rows 1 to {len(ctx.preamble)} are title rows above the header (row "
-                           f"{len(ctx.preamble) + 1}); they hold no figures and were not read as data.")
+    ctx.note("title-rows", last=len(ctx.preamble), header=len(ctx.preamble) + 1)
     for i, row in enumerate(ctx.preamble):
         for cell in row:
             try:
@@ -101,8 +99,7 @@ def _title_rows(ctx: SourceContext) -> None:
             except ValueError:
                 continue
             ctx.constants["release_date"] = released
-            ctx.note("release-date", f"Row {i + 1} gives the source's release date, {cell}: kept as release_date "
-                                     f"({released.isoformat()}) on every row.")
+            ctx.note("release-date", row=i + 1, cell=cell, date=released.isoformat())
             return
 
 
@@ -124,12 +121,9 @@ def _dimension(ctx: SourceContext) -> None:
     if m:
         stored_last = int(m.group(3) or m.group(2) or 1)
         if stored_last < last_read:
-            ctx.note("wrong-sheet-dimension", f"The sheet says it spans {m.group(0)[16:-1]} (up to row "
-                                              f"{stored_last}), but it holds cells down to row {last_read}: every "
-                                              "cell was read, not the stored dimension.")
+            ctx.note("wrong-sheet-dimension", span=m.group(0)[16:-1], stored_last=stored_last, last_read=last_read)
     for ref in re.findall(r'<c r="([A-Z]+\d+)"[^>]*>\s*<f>(?:(?!</c>).)*?</f>\s*</c>', xml):
-        ctx.note("formula-without-value", f"Cell {ref} holds a formula with no stored value: read as empty, never "
-                                          "evaluated.")
+        ctx.note("formula-without-value", ref=ref)
 
 
 def _country(ctx: SourceContext) -> None:

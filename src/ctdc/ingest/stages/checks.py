@@ -44,7 +44,7 @@ def check_rows(b: Builder, typed: pl.DataFrame, read, path: Path, spec: MappingS
                " and ".join(minors) + " are minors")
         typed = b.frame
     b.frame = typed
-    notes: list[dict[str, str]] = []
+    notes: list[dict] = []
     if spec.source:
         ctx = SourceContext(builder=b, column=lambda name: resolve(b.frame, name), path=Path(path),
                             preamble=read.preamble, first_data_row=read.first_data_row)

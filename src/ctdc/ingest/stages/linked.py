@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ctdc.ingest import problems as P
 from ctdc.ingest.mapping import MappingSpec
 from ctdc.ingest.report import ValidationReport
 from ctdc.ingest.stages.records import IngestResult
@@ -64,9 +65,7 @@ def merge_linked(main: IngestResult, parts: list[tuple[MappingSpec, IngestResult
     for name, n in skipped.items():
         if n:
             label = std.dataset(name).label.lower()
-            notes.append({"code": "no-linked-record",
-                          "message": f"{n} accepted row(s) record no {label}: no {label} record was made for them "
-                                     "(nothing to keep), the rest of the row was."})
+            notes.append(P.note("no-linked-record", count=n, label=label, dataset=name))
     report.stats.update(flag_encodings=flag_stats, blanks_by_column=blanks,
                         linked_records={name: frame.height for name, frame in linked.items()})
     if notes:

@@ -42,7 +42,7 @@ class Piece:
     rows_read: int
     blanks: dict[str, int]
     flag_stats: dict[str, dict]
-    notes: list[dict[str, str]]
+    notes: list[dict]
     read: object
     rid_col: str | None
     rid_name: str | None

@@ -211,3 +211,40 @@ def problem_for_people(*, code: str, value: str | None, field: str, column: str,
 
 def title_for_people(code: str) -> str:
     return str(TITLES.get(code, P.PROBLEMS[code].title if code in P.PROBLEMS else code))
+
+
+# One message per file-level note code (`ctdc.ingest.problems.NOTES`), with its placeholders as %(name)s.
+NOTE_MESSAGES = {
+    "no-release-date": gettext_lazy(
+        "The file has no title rows (the CSV conversion drops them), so it does not say when UNODC released these "
+        "figures: release_date is left blank."),
+    "title-rows": gettext_lazy(
+        "Rows 1 to %(last)s are title rows above the header (row %(header)s); they hold no figures and were not "
+        "read as data."),
+    "release-date": gettext_lazy(
+        "Row %(row)s gives the source's release date, %(cell)s: kept as release_date (%(date)s) on every row."),
+    "wrong-sheet-dimension": gettext_lazy(
+        "The sheet says it spans %(span)s (up to row %(stored_last)s), but it holds cells down to row "
+        "%(last_read)s: every cell was read, not the stored dimension."),
+    "formula-without-value": gettext_lazy(
+        "Cell %(ref)s holds a formula with no stored value: read as empty, never evaluated."),
+    "region-only": gettext_lazy(
+        "Places are given as UN regions (UN_COO_Region, UN_COE_Region), not countries: citizenship and "
+        "country_of_exploitation stay blank, never guessed; the regions are kept in citizenship_region and "
+        "exploitation_region (code list ctdc_region, the Americas and Oceania as one)."),
+    "no-linked-record": gettext_lazy(
+        "%(count)s accepted row(s) record no %(label)s: no %(label)s record was made for them (nothing to keep), "
+        "the rest of the row was."),
+}
+
+
+def note_for_people(note: dict) -> str:
+    """A stored file-level note in the active language (its stored English message in English, or when it was
+    stored without its context or has an unknown code)."""
+    code, words, message = note.get("code"), note.get("context"), note.get("message", "")
+    if _lang() == "en" or words is None or code not in NOTE_MESSAGES or code not in P.NOTES:
+        return message
+    words = dict(words)
+    if words.get("dataset") in load_standard().datasets:  # a dataset's label, in the reader's language
+        words["label"] = load_standard().dataset(words["dataset"]).label_in(_lang()).lower()
+    return str(NOTE_MESSAGES[code]) % words

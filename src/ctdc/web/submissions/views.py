@@ -35,7 +35,7 @@ from ctdc.web.submissions.forms import (
 )
 from ctdc.web.submissions.messages import for_people
 from ctdc.web.submissions.models import DuplicateFlag, SavedMapping, Submission
-from ctdc.web.submissions.report_words import problem_for_people, title_for_people
+from ctdc.web.submissions.report_words import note_for_people, problem_for_people, title_for_people
 from ctdc.web.worker.selectors import worker_status
 
 PAGE_SIZE = 50  # problems per page: a long report is many short pages, not one endless page
@@ -94,6 +94,9 @@ def submission_detail(request, pk: int):
         "reprocess_form": ReprocessForm(organisation=submission.organisation, initial={"mapping": initial}),
         "reprocess_with": choices.get(initial) if wanted in choices else None,
         "decision_form": DecisionForm(), "counts": sel.report_counts(submission=submission),
+        # The file-level notes in the reader's language (the stored message is English).
+        "notes": [{"code": n.get("code", ""), "message": note_for_people(n)}
+                  for n in submission.stats.get("notes", [])],
         # Cross-organisation matches are derived from other organisations' records: stewards only.
         "flags": submission.duplicate_flags.count() if is_steward else 0,
         "cross_org_matches": sel.cross_org_match_count(submission=submission) if is_steward else 0,
