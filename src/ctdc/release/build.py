@@ -72,22 +72,25 @@ from ctdc.xlsx import write_xlsx
 VERSION_RE = re.compile(r"^(\d{4})\.(\d{2})\.(\d+)$")
 # One-way dimensions of the portal's headline counts, in the order the portal shows them.
 DIMENSIONS = ("registration_year", "gender", "age_band", "majority_status", "citizenship",
-              "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control", "data_source")
-MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control"})
+              "country_of_exploitation", "exploitation_types", "labour_sectors", "means_of_control",
+              "recruitment_methods", "recruitment_platforms", "exploitation_platforms", "data_source")
+MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control", "recruitment_methods",
+                   "recruitment_platforms", "exploitation_platforms"})
 # The same for a linked release (perpetrators through their links), in the order the perpetrator page shows them.
 LINKED_DIMENSIONS = ("role_groups", "relation_to_victim", "gender", "perpetrator_age_band", "citizenship_region",
                      "exploitation_region", "victim_paid_perpetrator")
 LINKED_MULTI = frozenset({"role_groups", "relation_to_victim"})
-# The columns of a victims release, those of the public CTDC layout plus trafficking status and who decided it
-# (standard 0.2.0). Never released: `victim_id` (a surrogate key that would single out every row), exact ages (the
-# bands carry them). Not released yet: recruitment methods and online platforms (40 more flag columns, which the
-# DP release could not carry within its time budget), and the derived coarse fields (`labour_sectors_isic`,
-# `means_of_control_groups`), which users can derive from the codebook.
+# The columns of a victims release, those of the public CTDC layout plus trafficking status and who decided it,
+# methods of recruitment and the websites and apps used in recruitment and in exploitation (standard 0.2.0; 40
+# more flag columns in the synthetic methods, issue 17 item 7). Never released: `victim_id` (a surrogate key that
+# would single out every row), exact ages (the bands carry them). Not released: the derived coarse fields
+# (`labour_sectors_isic`, `means_of_control_groups`), which users can derive from the codebook.
 RELEASED_FIELDS = ("registration_year", "data_source", "trafficking_status", "trafficking_status_decided_by",
                    "gender", "age_band", "majority_status", "majority_status_at_exploitation",
                    "majority_status_at_entry", "citizenship", "country_of_exploitation", "exploitation_types",
                    "labour_sectors", "sexual_exploitation_types", "means_of_control", "is_abduction",
-                   "recruiter_relations", "trafficking_duration")
+                   "recruiter_relations", "recruitment_methods", "recruitment_platforms", "exploitation_platforms",
+                   "trafficking_duration")
 
 Progress = Callable[[int, str], None]
 
