@@ -156,17 +156,8 @@ def unpack(keys: np.ndarray, radices: np.ndarray) -> np.ndarray:
     return out
 
 
-def _count_keys(
-    keys: np.ndarray, size: int, min_count: int, need_rows: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Distinct keys with count >= min_count, their counts, and (if asked) each input key's count."""
-    if size <= max(DENSE_LIMIT, 4 * len(keys)):
-        cnt = np.bincount(keys, minlength=size)
-        nz = np.flatnonzero(cnt >= min_count)
-        return nz, cnt[nz], (cnt[keys] if need_rows else None)
-    uniq, inverse, cnt = np.unique(keys, return_inverse=True, return_counts=True)
-    keep = cnt >= min_count
-    return uniq[keep], cnt[keep], (cnt[inverse] if need_rows else None)
+# Extensions of one prefix are counted together in blocks of at most this many (column, record) cells.
+BLOCK_CELLS = 1 << 22
 
 
 def count_combinations(
@@ -191,61 +182,88 @@ def count_combinations(
     min_count = max(1, int(min_count))
     card = table.cardinalities
     radix = card + 1  # code 0 stands for missing inside keys
-    shifted = (table.codes.T.astype(np.int64) + 1).copy()  # (p, n), contiguous per column
+    # (p, n), contiguous per column, as narrow as the codes allow (a quarter of int64's memory on a release table)
+    narrow = np.int16 if int(radix.max(initial=1)) < 2**15 else np.int32
+    shifted = np.ascontiguousarray(table.codes.T, dtype=narrow)
+    shifted += 1
     cols_all = tuple(range(table.p)) if columns is None else tuple(columns)
     # Enumerate the sparsest columns first: a prefix of rarely filled columns keeps few rows alive, so every
     # extension below it scans few rows (3x faster on the release table, whose flag columns are mostly empty).
-    # Marginals are stored under their columns in table order all the same.
+    # Marginals are stored under their columns in table order all the same, their values in key order.
     filled = (shifted[list(cols_all)] > 0).sum(axis=1)
-    cols_all = tuple(cols_all[i] for i in np.argsort(filled, kind="stable"))
+    enum = np.array([cols_all[i] for i in np.argsort(filled, kind="stable")], dtype=np.int64)
     marginals: dict[tuple[int, ...], Marginal] = {}
 
-    def store(cols: tuple[int, ...], vals: np.ndarray, counts: np.ndarray) -> None:
-        order = np.argsort(cols)
-        if (order != np.arange(len(cols))).any():
-            cols = tuple(cols[i] for i in order)
-            vals = vals[:, order]
-            sort = np.argsort(pack(vals.astype(np.int64), card[list(cols)]), kind="stable")
-            vals, counts = vals[sort], counts[sort]
-        marginals[cols] = Marginal(cols, np.ascontiguousarray(vals), counts)
-
-    def extend(
-        prefix: tuple[int, ...], rows: np.ndarray | None, key: np.ndarray, size: int, start: int
-    ) -> None:
-        for pos in range(start, len(cols_all)):
-            c = cols_all[pos]
-            col = shifted[c] if rows is None else shifted[c][rows]
-            k = key * int(radix[c]) + col
-            s = size * int(radix[c])
-            cols = (*prefix, c)
-            deeper = len(cols) < length
-            uniq, counts, row_counts = _count_keys(k, s, min_count, need_rows=deeper)
-            vals = unpack(uniq, radix[list(cols)])
-            complete = (vals > 0).all(axis=1)  # combinations holding a missing cell are not combinations
-            if complete.any():
-                store(cols, (vals[complete] - 1).astype(np.int32), counts[complete] * 1.0)
-            if not deeper or not complete.any():
-                continue
-            # Apriori pruning: records whose combination is incomplete or rarer than min_count cannot hold a
-            # longer combination that is counted. Drop them when that saves enough work to pay for the copy.
-            alive_total = int(counts[complete].sum())
-            if alive_total < 0.75 * len(k):
-                keep = row_counts >= min_count
-                keep &= np.all(_row_values_present(k, radix[list(cols)]), axis=1)
-                sub = np.flatnonzero(keep)
-                extend(cols, sub if rows is None else rows[sub], k[sub], s, pos + 1)
+    def extend(prefix: tuple[int, ...], rows: np.ndarray | None, key: np.ndarray, space: int, start: int) -> None:
+        """Count every one-column extension (enumeration positions start..) of `prefix`, whose records are `rows`
+        (None: all) with packed keys `key`, block by block; then extend the ones that may go deeper."""
+        alive = table.n if rows is None else len(rows)
+        block = max(1, BLOCK_CELLS // max(alive, 1))
+        for lo in range(start, len(enum), block):
+            hi = min(lo + block, len(enum))
+            cs = enum[lo:hi]
+            rad = radix[cs]
+            spaces = space * rad
+            offsets = np.concatenate([[0], np.cumsum(spaces)[:-1]])
+            held = shifted[cs] if rows is None else shifted[np.ix_(cs, rows)]
+            full = key[None, :] * rad[:, None] + held + offsets[:, None]
+            valid = held > 0  # a combination holding a missing cell is not a combination
+            keys = full[valid]
+            total = int(spaces.sum())
+            if total <= max(DENSE_LIMIT, 4 * len(keys)):
+                cnt = np.bincount(keys, minlength=total)
+                uniq = np.flatnonzero(cnt >= min_count)
+                counts = cnt[uniq]
+                every = every_counts = None
             else:
-                extend(cols, rows, k, s, pos + 1)
+                every, every_counts = np.unique(keys, return_counts=True)
+                keep = every_counts >= min_count
+                uniq, counts = every[keep], every_counts[keep]
+                cnt = None
+            seg = np.searchsorted(offsets, uniq, side="right") - 1
+            _store(prefix, cs, seg, uniq - offsets[seg], counts, rad)
+            if len(prefix) + 1 >= length:
+                continue
+            held_any = np.bincount(seg, minlength=len(cs)) > 0
+            for i in np.flatnonzero(held_any):
+                sub = np.flatnonzero(valid[i])
+                if min_count > 1:  # Apriori: a record of a rarer combination holds no longer counted one
+                    mine = full[i][sub]
+                    held_by = cnt[mine] if cnt is not None else every_counts[np.searchsorted(every, mine)]
+                    sub = sub[held_by >= min_count]
+                extend((*prefix, int(cs[i])), sub if rows is None else rows[sub], full[i][sub] - offsets[i],
+                       space * int(rad[i]), lo + i + 1)
+
+    def _store(prefix: tuple[int, ...], cs: np.ndarray, seg: np.ndarray, local: np.ndarray, counts: np.ndarray,
+               rad: np.ndarray) -> None:
+        """Store the combinations of one block (segment `seg` = extension column `cs[seg]`, `local` its key)
+        as marginals under their columns in table order, values in key order."""
+        if not len(local):
+            return
+        last = local % rad[seg]
+        head = unpack(local // rad[seg], radix[list(prefix)]) if prefix else np.empty((len(local), 0), np.int32)
+        order = np.argsort(prefix, kind="stable")
+        ordered = np.array(prefix, dtype=np.int64)[order] if prefix else np.empty(0, np.int64)
+        head = head[:, order]
+        new = cs[seg]
+        ins = np.searchsorted(ordered, new)  # where the extension column goes among the prefix's, per combination
+        d = len(prefix) + 1
+        vals = np.empty((len(local), d), dtype=np.int32)
+        for j in range(d):
+            before = head[:, j] if j < d - 1 else last
+            after = head[:, j - 1] if j > 0 else last
+            vals[:, j] = np.where(j < ins, before, np.where(j == ins, last, after)) - 1
+        sort = np.lexsort((*(vals[:, j] for j in range(d - 1, -1, -1)), seg))
+        vals, seg, counts = vals[sort], seg[sort], counts[sort].astype(np.float64)
+        bounds = np.flatnonzero(np.diff(seg)) + 1
+        for a, b in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(seg)]]), strict=True):
+            cols = tuple(sorted((*prefix, int(cs[seg[a]]))))
+            marginals[cols] = Marginal(cols, vals[a:b], counts[a:b])
 
     n = table.n
     extend((), None, np.zeros(n, dtype=np.int64), 1, 0)
     ordered = {cols: marginals[cols] for cols in sorted(marginals)}
     return Aggregates(table.columns, table.categories, length, float(n), ordered)
-
-
-def _row_values_present(keys: np.ndarray, radices: np.ndarray) -> np.ndarray:
-    """For each key, whether each packed component is a value (not the missing code 0)."""
-    return unpack(keys, radices) > 0
 
 
 def protect_k_rounding(aggregates: Aggregates, k: int = 11, resolution: int = 10) -> Aggregates:

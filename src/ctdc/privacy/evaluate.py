@@ -39,8 +39,8 @@ def _combinations(aggregates: Aggregates, size: int, ids: dict[tuple[int, ...], 
     """Every combination of the marginals of `size` columns as (marginal id, its codes, count), one frame."""
     parts = [(ids.setdefault(m.cols, len(ids)), m) for m in aggregates.of_length(size)]
     values = np.concatenate([m.values for _, m in parts]) if parts else np.empty((0, size), np.int32)
-    columns = {"marginal": np.concatenate([np.full(len(m.counts), i, np.int32) for i, m in parts]) if parts else
-               np.empty(0, np.int32)}
+    lengths = np.fromiter((len(m.counts) for _, m in parts), dtype=np.int64, count=len(parts))
+    columns = {"marginal": np.repeat(np.fromiter((i for i, _ in parts), dtype=np.int32, count=len(parts)), lengths)}
     columns.update({f"v{j}": values[:, j].astype(np.int32) for j in range(size)})
     columns["count"] = np.concatenate([m.counts for _, m in parts]) if parts else np.empty(0)
     return pl.DataFrame(columns)
@@ -54,13 +54,17 @@ def compare_aggregates(original: Aggregates, output: Aggregates) -> dict[int, di
         # search per tuple spent seconds of each build in Python overhead.
         ids: dict[tuple[int, ...], int] = {}
         o_frame = _combinations(original, size, ids)
-        x_frame = _combinations(output, size, ids)
-        on = ["marginal", *(f"v{j}" for j in range(size))]
-        matched = o_frame.join(x_frame, on=on, how="left", maintain_order="left")
-        n_out = x_frame.height
-        n_fab = x_frame.join(o_frame, on=on, how="anti").height
-        o = matched["count"].to_numpy()
-        xv = matched["count_right"].fill_null(0.0).to_numpy()
+        if output is original:  # dp-synthetic: the published counts are the rows' own counts; nothing to join
+            n_out, n_fab = o_frame.height, 0
+            o = xv = o_frame["count"].to_numpy()
+        else:
+            x_frame = _combinations(output, size, ids)
+            on = ["marginal", *(f"v{j}" for j in range(size))]
+            matched = o_frame.join(x_frame, on=on, how="left", maintain_order="left")
+            n_out = x_frame.height
+            n_fab = x_frame.join(o_frame, on=on, how="anti").height
+            o = matched["count"].to_numpy()
+            xv = matched["count_right"].fill_null(0.0).to_numpy()
         present = xv > 0
         buckets = []
         for lo, hi in BUCKETS:
