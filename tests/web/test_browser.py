@@ -20,7 +20,8 @@ from tests.web.browser import SHOTS, chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-MULTI = ("exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations")
+MULTI = ("exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations", "recruitment_methods",
+         "recruitment_platforms", "exploitation_platforms")
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ class AggregatesIn(Schema):
     labour_sectors: str | None = None
     means_of_control: str | None = None
     recruiter_relations: str | None = None
+    recruitment_methods: str | None = None
+    recruitment_platforms: str | None = None
+    exploitation_platforms: str | None = None
     year_from: int | None = None
     year_to: int | None = None
     lang: str = "en"

@@ -17,8 +17,8 @@ Rules (the privacy contract of the portal, tested in tests/web/test_figures.py):
 - A year range adds up the counts of the years in it. Each term is a published count, so the sum is
   post-processing of published figures; a term that is hidden adds nothing, and the row says so (`partial`).
 
-Multi-valued fields (exploitation types, labour sectors, means of control, recruiter relations) are released as
-one flag column per code (`exploitation_types__forced_labour:1`): "by exploitation type" is one count per flag.
+Multi-valued fields (exploitation types, labour sectors, means of control, recruiter relations, methods of
+recruitment, websites and apps of recruitment and of exploitation) are released as one flag column per code (`exploitation_types__forced_labour:1`): "by exploitation type" is one count per flag.
 
 NOTE: no Django here; `ctdc.web.portal.selectors` finds the release and caches one index per release version.
 
@@ -51,8 +51,10 @@ from ctdc.errors import CtdcError
 
 # The dimensions the portal filters and charts by, in the order it shows them.
 DIMENSIONS = ("registration_year", "gender", "age_band", "citizenship", "country_of_exploitation",
-              "exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations")
-MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations"})
+              "exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations",
+              "recruitment_methods", "recruitment_platforms", "exploitation_platforms")
+MULTI = frozenset({"exploitation_types", "labour_sectors", "means_of_control", "recruiter_relations",
+                   "recruitment_methods", "recruitment_platforms", "exploitation_platforms"})
 YEAR = "registration_year"
 FLAG_SEP = "__"
 SUPPRESSED = "*"  # a generalized (k-anonymity) value: not a category, never shown as one
