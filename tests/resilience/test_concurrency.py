@@ -138,6 +138,23 @@ def test_two_stewards_approving_one_submission_write_its_records_once(org, simul
     figures(cases=1, rows_lost=submission.accepted - Victim.objects.count())
 
 
+def test_two_submissions_of_the_same_records_approved_at_once_write_each_record_once(org, simulated, figures,
+                                                                                     tmp_path):
+    # The same records in another file (rows in reverse order): a second submission, not the first sent again.
+    lines = (simulated[0] / "open-roads.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    again = tmp_path / "open-roads-again.csv"
+    again.write_text(lines[0] + "".join(reversed(lines[1:])), encoding="utf-8")
+    first, second = (submission_ingest(organisation=org, path=path, spec=load_preset("kobo-htcds")).submission
+                     for path in (simulated[0] / "open-roads.csv", again))
+    assert first.pk != second.pk and first.accepted == second.accepted
+    written = _together(lambda: submission_approve(submission=first), lambda: submission_approve(submission=second))
+    # Both go in (on PostgreSQL one waits for the other's lock on the organisation, then updates what it wrote).
+    assert not [w for w in written if isinstance(w, Exception)], written
+    assert written == [first.accepted, second.accepted]
+    assert Victim.objects.count() == Victim.objects.values("record_id").distinct().count() == first.accepted
+    figures(cases=1, rows_lost=first.accepted - Victim.objects.count())
+
+
 @pytest.fixture
 def repository(org, simulated):
     submission_approve(submission=submission_ingest(organisation=org, path=simulated[0] / "open-roads.csv",

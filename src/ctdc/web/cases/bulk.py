@@ -5,7 +5,8 @@ a 250,000-row approval spent 64 % of its time there). Records arrive from the in
 de-identified, as a polars frame, so they go straight in:
 
 - PostgreSQL: `COPY ... FROM STDIN` (psycopg 3) of the frame written as CSV into a temporary table, then one
-  `INSERT ... SELECT ... ON CONFLICT (organisation_id, record_id) DO UPDATE`.
+  `UPDATE ... FROM` it for the records the organisation sent before and one `INSERT ... SELECT ... WHERE NOT
+  EXISTS` for the others (no `ON CONFLICT`: its speculative insertion costs more per row, see `_copy_postgresql`).
 - SQLite: `executemany` of tuples (built column by column, not row by row), `INSERT ... ON CONFLICT DO NOTHING`,
   in batches of 25,000 (one batch's Python tuples are all that is alive at once), with a page cache large enough
   for the table's indexes while it runs; then the records the organisation had sent before (the rows the insert
@@ -15,7 +16,7 @@ de-identified, as a polars frame, so they go straight in:
   rows; issue 14).
 
 Only the columns the submission fills travel: a column blank on every row is left to its NULL default (and still
-set to NULL on an update, through `excluded`), and the values shared by every row (organisation, submission,
+set to NULL on an update), and the values shared by every row (organisation, submission,
 mapping version, time) and the new random `victim_id` are written by the database itself in the statement, not
 sent once per row (issue 14: a third of the time of a 250,000-row approval was binding those).
 
@@ -45,6 +46,8 @@ KILL_AFTER_ROWS = "CTDC_TEST_KILL_APPROVAL_AFTER_ROWS"
 # SQLite page cache for the approval, in KiB (its default is 2 MB): the unique indexes on random keys (victim_id,
 # record-id hashes) are touched at random pages, and a cache that holds them keeps the insert off the disk.
 SQLITE_CACHE_KIB = 262_144
+# First key of the PostgreSQL advisory lock an approval holds on its organisation (the second is the organisation).
+APPROVAL_LOCK = 14_001
 
 
 def _kill_point(rows_written: int) -> None:
@@ -102,23 +105,22 @@ def _people_upsert(model, key: str, *, records: pl.DataFrame | pl.LazyFrame, org
                                else "lower(hex(randomblob(16)))")}
     written = [column[c] for c in payload]
     names = ", ".join(q(c) for c in [*written, *constants])
-    # The random key (victim_id, perpetrator_id) is set once, when a record first arrives; everything else is
-    # the latest submission's, a column
-    # this submission leaves blank included (excluded.<it> is its NULL default).
-    update = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in [*(column[g] for g in given), *constants]
-                       if c not in ("organisation_id", "record_id", key))
-    conflict = f"ON CONFLICT ({q('organisation_id')}, {q('record_id')}) DO UPDATE SET {update}"
+    # The random key (victim_id, perpetrator_id) is set once, when a record first arrives; every other column of
+    # a record sent before is the latest submission's, a column this submission leaves blank set to NULL.
+    sets = [c for c in [*(column[g] for g in given), *constants] if c not in ("organisation_id", "record_id", key)]
     if connection.vendor == "postgresql":
-        _copy_postgresql(frame, height, written, names, table, conflict, list(constants.values()))
+        values = {**{column[g]: f"i.{q(column[g])}" if g in payload else "NULL" for g in given}, **constants}
+        update = (f"UPDATE {table} t SET {', '.join(f'{q(c)} = {values[c]}' for c in sets)} FROM ctdc_records_in i "
+                  f"WHERE t.{q('organisation_id')} = {constants['organisation_id']} "
+                  f"AND t.{q('record_id')} = i.{q('record_id')}")
+        _copy_postgresql(frame, height, written, names, table, update, list(constants.values()),
+                         int(organisation_id))
     else:
         # A clash on the random key (never expected) still raises: only a known record is skipped here.
         skip_known = f"ON CONFLICT ({q('organisation_id')}, {q('record_id')}) DO NOTHING"
         inserted = _executemany(frame, height, names, table, skip_known, list(constants.values()))
         if inserted < height:
-            # Records the organisation sent before: every column is the latest submission's (a column this one
-            # leaves blank set to NULL), the random key stays.
-            sets = [*(column[g] for g in given), *constants]
-            sets = [c for c in sets if c not in ("organisation_id", "record_id", key)]
+            # Records the organisation sent before: `sets`, the random key stays.
             values = {**{column[g]: "%s" if g in payload else "NULL" for g in given}, **constants}
             sql = (f"UPDATE {table} SET {', '.join(f'{q(c)} = {values[c]}' for c in sets)} "
                    f"WHERE {q('organisation_id')} = {constants['organisation_id']} AND {q('record_id')} = %s")
@@ -143,10 +145,17 @@ def _already_there(table: str, organisation_id: int, submission_id: int, record_
 
 
 def _copy_postgresql(frame: pl.LazyFrame, height: int, written: list[str], names: str, table: str,
-                     conflict: str, constants: list[str]) -> None:
+                     update: str, constants: list[str], organisation_id: int) -> None:
+    """COPY into a temporary table, then `update` the records the organisation sent before and insert the others
+    with a plain INSERT ... WHERE NOT EXISTS. Not one `INSERT ... ON CONFLICT DO UPDATE`: its speculative insertion
+    costs a WAL record more per row and more buffer work, conflicting or not (issue 14). Approvals of one
+    organisation take its transaction-level advisory lock first, so a concurrent approval of the same records
+    waits and then finds them (before: ON CONFLICT waited on the row); the unique (organisation, record id)
+    constraint still refuses a duplicate whatever happens."""
     q = connection.ops.quote_name
     copied = ", ".join(q(c) for c in written)
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [APPROVAL_LOCK, organisation_id])
         cursor.execute(f"CREATE TEMPORARY TABLE ctdc_records_in ON COMMIT DROP AS SELECT {copied} FROM {table} "
                        "WITH NO DATA")
         with cursor.cursor.copy(f"COPY ctdc_records_in ({copied}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
@@ -154,8 +163,11 @@ def _copy_postgresql(frame: pl.LazyFrame, height: int, written: list[str], names
                 buf = io.BytesIO()
                 frame.slice(start, BATCH).collect().write_csv(buf, include_header=False, null_value="\\N")
                 copy.write(buf.getvalue())
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {copied}, {', '.join(constants)} "
-                       f"FROM ctdc_records_in {conflict}")
+        cursor.execute("ANALYZE ctdc_records_in")  # a temporary table has no statistics: plan the join on real ones
+        cursor.execute(update)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {', '.join(f'i.{q(c)}' for c in written)}, "
+                       f"{', '.join(constants)} FROM ctdc_records_in i WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+                       f"WHERE t.{q('organisation_id')} = {organisation_id} AND t.{q('record_id')} = i.{q('record_id')})")
         # Here every row is in the real table, uncommitted: the point where a kill tests atomicity.
         _kill_point(height)
         cursor.execute("DROP TABLE ctdc_records_in")
