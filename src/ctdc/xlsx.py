@@ -57,7 +57,11 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def column_letter(i: int) -> str:
-    """Spreadsheet column name of 0-based index `i` (0 -> A, 26 -> AA)."""
+    """Spreadsheet column name of 0-based index `i` (0 -> A, 26 -> AA).
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701), column_letter(702)
+    ('A', 'Z', 'AA', 'ZZ', 'AAA')
+    """
     s = ""
     i += 1
     while i:

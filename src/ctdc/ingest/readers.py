@@ -34,6 +34,7 @@ from ctdc.ingest.xlsx_pieces import (
     mark_shared,
     unmark_shared,
 )
+from ctdc.xlsx import column_letter
 
 # Given the file's header, the columns to read: unneeded columns (narratives, say) are never even parsed.
 Selector = Callable[[list[str]], list[str]]
@@ -229,20 +230,6 @@ def _locate_csv_error(text: str, delimiter: str, lines_before: int = 0) -> str:
     return ""
 
 
-def _column_letter(index: int) -> str:
-    """Spreadsheet letter of a 0-based column index: 0 -> A, 26 -> AA.
-
-    >>> _column_letter(0), _column_letter(25), _column_letter(26)
-    ('A', 'Z', 'AA')
-    """
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _selected(path: Path, header: list[str], select: Selector | None, raw: list[str] | None = None) -> list[str] | None:
     """The columns `select` wants from `header`; `IngestError` when one of them shares its name with another.
 
@@ -258,7 +245,7 @@ def _selected(path: Path, header: list[str], select: Selector | None, raw: list[
         spelled = raw[header.index(name)] if name in header else name
         at = [i for i, h in enumerate(raw) if h == spelled]
         if spelled and len(at) > 1:
-            letters = [_column_letter(i) for i in at]
+            letters = [column_letter(i) for i in at]
             where = ", ".join(letters[:-1]) + " and " + letters[-1]
             raise IngestError(
                 f"{path.name}: {len(at)} columns of the header are named '{spelled}' (columns {where}). Each column "

@@ -35,6 +35,7 @@ import fastexcel
 import polars as pl
 
 from ctdc.errors import IngestError
+from ctdc.xlsx import column_letter
 
 # Sheet XML inflated per block. A block of 32 MB holds about 20,000 rows of a 21-column export: big enough that
 # calamine's per-workbook start-up is noise, small enough that a piece costs tens of MB.
@@ -79,15 +80,6 @@ def column_index(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n - 1
-
-
-def _letters(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 def _rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -399,5 +391,5 @@ def anchor(row: int, last_column: int) -> bytes:
     """A row that pins calamine's first row to `row` and its columns to A..`last_column` (dropped once read)."""
     cells = f'<c r="A{row}" t="str"><v>a</v></c>'
     if last_column > 0:
-        cells += f'<c r="{_letters(last_column)}{row}" t="str"><v>a</v></c>'
+        cells += f'<c r="{column_letter(last_column)}{row}" t="str"><v>a</v></c>'
     return f'<row r="{row}">{cells}</row>'.encode()
