@@ -43,14 +43,12 @@ from statistics import NormalDist
 import numpy as np
 import polars as pl
 
-from ctdc.checksums import sha256_file
 from ctdc.errors import InvalidPrivacyParameter
 from ctdc.privacy.accounting import add_noise, epsilon_of, make_gaussian_counts, make_private_count_quantile
 from ctdc.privacy.budget import Budget
-from ctdc.release import package
-from ctdc.release.build import BuiltRelease, new_release_folder, release_folder_in_place
+from ctdc.release.build import BuiltRelease, new_release_folder
 from ctdc.release.linked import LEDGER_DATASET
-from ctdc.release.published import _json
+from ctdc.release.published import write_table_release
 from ctdc.standard import load_standard
 from ctdc.standard.money import base_label, convert, sources
 
@@ -234,25 +232,13 @@ def build_fee_release(table: pl.DataFrame, *, root, version: str, method: str, p
               "engine": {"guarantee": guarantee}}
     title = f"ctdc recruitment fees statistics, release {version} ({method})"
     (root / dataset).mkdir(parents=True, exist_ok=True)
-    with release_folder_in_place(final, progress) as tmp:
-        progress(60, "Writing data.csv, data.parquet, data package and report")
-        data.write_csv(tmp / "data.csv")
-        data.write_parquet(tmp / "data.parquet")
-        _json(tmp / "summary.json", summary)
-        _json(tmp / "metadata.json", metadata)
-        _json(tmp / "report.json", report)
-        package.write_documents(tmp, report=report, metadata=metadata, previous=previous, dataset=dataset,
-                                version=version, method=method, created=created, title=title)
-        sha, size = sha256_file(tmp / "data.csv"), (tmp / "data.csv").stat().st_size
-        _json(tmp / "datapackage.json", {
-            "profile": "tabular-data-package", "name": f"ctdc-{dataset.replace('_', '-')}",
-            "id": f"ctdc-{dataset}-{version}", "title": title, "description": notes or title, "version": version,
-            "created": created, "licenses": [package.LICENSE],
-            "sources": [{"title": f"{m['producer']}: {m['title']} ({m['data_date']})", "path": m["url"]}
-                        for m in (sources()["exchange_rates"], sources()["deflator"])],
-            "resources": [{"name": "data", "path": "data.csv", "profile": "tabular-data-resource", "format": "csv",
-                           "mediatype": "text/csv", "encoding": "utf-8", "hash": f"sha256:{sha}", "bytes": size,
-                           "title": "Protected fee statistics, one cell per row", "schema": _data_schema()}]})
+    write_table_release(final, progress, stage=(60, "Writing data.csv, data.parquet, data package and report"),
+                        table=data, files={"summary.json": summary, "metadata.json": metadata}, report=report,
+                        metadata=metadata, previous=previous, dataset=dataset, version=version, method=method,
+                        created=created, title=title, description=notes or title,
+                        sources=[{"title": f"{m['producer']}: {m['title']} ({m['data_date']})", "path": m["url"]}
+                                 for m in (sources()["exchange_rates"], sources()["deflator"])],
+                        resource_title="Protected fee statistics, one cell per row", schema=_data_schema())
     progress(100, f"Release {dataset} {version} written")
     steward = {"release": {k: metadata[k] for k in ("dataset", "version", "method", "params", "created")},
                "input": {"victims_with_fees": table.height,

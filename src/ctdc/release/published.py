@@ -125,25 +125,13 @@ def build_published_release(frame: pl.DataFrame, *, root: Path, dataset: str, ve
                   "figures by indicator": summary["by_indicator"], "sources": summary["by_source"]}}}
     title = f"ctdc {ds.label.lower()} dataset, release {version}"
     (root / dataset).mkdir(parents=True, exist_ok=True)
-    with release_folder_in_place(final, progress) as tmp:
-        progress(50, "Writing data.csv, data.parquet, codebook, data package and report")
-        table.write_csv(tmp / "data.csv")
-        table.write_parquet(tmp / "data.parquet")
-        _json(tmp / "codebook.json", package.codebook(ds, columns, std.version))
-        _json(tmp / "summary.json", summary)
-        _json(tmp / "metadata.json", metadata)
-        _json(tmp / "report.json", report)
-        package.write_documents(tmp, report=report, metadata=metadata, previous=previous, dataset=dataset,
-                                version=version, method=METHOD, created=created, title=title)
-        sha, size = sha256_file(tmp / "data.csv"), (tmp / "data.csv").stat().st_size
-        _json(tmp / "datapackage.json", {
-            "profile": "tabular-data-package", "name": f"ctdc-{dataset.replace('_', '-')}",
-            "id": f"ctdc-{dataset}-{version}", "title": title, "description": notes or ds.description,
-            "version": version, "created": created, "licenses": [package.LICENSE],
-            "sources": _sources(table),
-            "resources": [{"name": "data", "path": "data.csv", "profile": "tabular-data-resource", "format": "csv",
-                           "mediatype": "text/csv", "encoding": "utf-8", "hash": f"sha256:{sha}", "bytes": size,
-                           "title": "One published figure per row", "schema": _schema(ds, columns)}]})
+    write_table_release(final, progress, stage=(50, "Writing data.csv, data.parquet, codebook, data package and report"),
+                        table=table, files={"codebook.json": package.codebook(ds, columns, std.version),
+                                            "summary.json": summary, "metadata.json": metadata},
+                        report=report, metadata=metadata, previous=previous, dataset=dataset, version=version,
+                        method=METHOD, created=created, title=title, description=notes or ds.description,
+                        sources=_sources(table), resource_title="One published figure per row",
+                        schema=_schema(ds, columns))
     progress(100, f"Release {dataset} {version} written")
     steward = {"release": {k: metadata[k] for k in ("dataset", "version", "method", "params", "created")},
                "input": {"records": frame.height}, "checks": [], "engine": {}}
@@ -165,6 +153,32 @@ def _sources(table: pl.DataFrame) -> list[dict[str, str]]:
             title += f", released {', '.join(str(d) for d in dates.to_list())}"
         out.append({"title": title, **({"path": path} if path else {})})
     return out
+
+
+def write_table_release(final: Path, progress: Progress, *, stage: tuple[int, str], table: pl.DataFrame,
+                        files: dict[str, Any], report: dict[str, Any], metadata: dict[str, Any],
+                        previous: str | None, dataset: str, version: str, method: str, created: str, title: str,
+                        description: str, sources: list[dict], resource_title: str, schema: dict) -> None:
+    """Write a release whose data is one table into `final` (sealed and moved into place): data.csv and
+    data.parquet, the JSON `files` (name -> content), report.json, the common documents, and a Frictionless data
+    package of data.csv with `schema`. Shared by the releases of published aggregates and of fee statistics."""
+    with release_folder_in_place(final, progress) as tmp:
+        progress(*stage)
+        table.write_csv(tmp / "data.csv")
+        table.write_parquet(tmp / "data.parquet")
+        for name, content in files.items():
+            _json(tmp / name, content)
+        _json(tmp / "report.json", report)
+        package.write_documents(tmp, report=report, metadata=metadata, previous=previous, dataset=dataset,
+                                version=version, method=method, created=created, title=title)
+        sha, size = sha256_file(tmp / "data.csv"), (tmp / "data.csv").stat().st_size
+        _json(tmp / "datapackage.json", {
+            "profile": "tabular-data-package", "name": f"ctdc-{dataset.replace('_', '-')}",
+            "id": f"ctdc-{dataset}-{version}", "title": title, "description": description, "version": version,
+            "created": created, "licenses": [package.LICENSE], "sources": sources,
+            "resources": [{"name": "data", "path": "data.csv", "profile": "tabular-data-resource", "format": "csv",
+                           "mediatype": "text/csv", "encoding": "utf-8", "hash": f"sha256:{sha}", "bytes": size,
+                           "title": resource_title, "schema": schema}]})
 
 
 def _json(path: Path, data: Any) -> None:
