@@ -218,16 +218,23 @@ HTCDS_HEADER = ["Case ID", "prs_FirstName", "prs_SecondName", "prs_Birthdate", "
                 "cas_IncomingReferralDate", "vic_LocationOfExploitation"]
 
 
-@st.composite
-def mangled_xlsx(draw) -> bytes:
+def _mangled_rows(draw, *, most: int, also: tuple = ()) -> list[list]:
+    """An HTCDS sheet's two header rows and up to `most` cases, then up to three cells anywhere made bad (formulas,
+    huge text, blanks, a header in the data, numbers; `also` adds values a format can hold)."""
     rows = [list(HTCDS_HEADER), ["Case ID", "First name", "Last name", "Birth date", "Gender", "Citizenship",
                                  "Referral date", "Country of exploitation"]]
-    for i in range(draw(st.integers(0, 12))):
+    for i in range(draw(st.integers(0, most))):
         rows.append([f"C-{i}", "Ileana", "KOWALCZYK", "1990-02-03", draw(st.sampled_from(["Feminine", "Masculine", ""])),
                      draw(st.sampled_from(["PH", "Philippines", "Atlantis", ""])), "2021-05-06", "AE"])
     for _ in range(draw(st.integers(0, 3))):
         r, c = draw(st.integers(0, len(rows) - 1)), draw(st.integers(0, len(HTCDS_HEADER) - 1))
-        rows[r][c] = draw(st.sampled_from(["=1/0", "=A1&B1", "x" * 40_000, "", None, "prs_Gender", 3.5, -1]))
+        rows[r][c] = draw(st.sampled_from(["=1/0", "=A1&B1", "x" * 40_000, "", None, "prs_Gender", 3.5, -1, *also]))
+    return rows
+
+
+@st.composite
+def mangled_xlsx(draw) -> bytes:
+    rows = _mangled_rows(draw, most=12)
     book = openpyxl.Workbook()
     for row in rows:
         book.active.append(row)
@@ -405,15 +412,7 @@ def _ods(rows: list[list]) -> bytes:
 
 @st.composite
 def mangled_ods(draw) -> bytes:
-    rows = [list(HTCDS_HEADER), ["Case ID", "First name", "Last name", "Birth date", "Gender", "Citizenship",
-                                 "Referral date", "Country of exploitation"]]
-    for i in range(draw(st.integers(0, 10))):
-        rows.append([f"C-{i}", "Ileana", "KOWALCZYK", "1990-02-03", draw(st.sampled_from(["Feminine", "Masculine", ""])),
-                     draw(st.sampled_from(["PH", "Philippines", "Atlantis", ""])), "2021-05-06", "AE"])
-    for _ in range(draw(st.integers(0, 3))):
-        r, c = draw(st.integers(0, len(rows) - 1)), draw(st.integers(0, len(HTCDS_HEADER) - 1))
-        rows[r][c] = draw(st.sampled_from(["=1/0", "=A1&B1", "x" * 40_000, "", None, "prs_Gender", 3.5, -1,
-                                           "\x07bell", "line\nbreak"]))
+    rows = _mangled_rows(draw, most=10, also=("\x07bell", "line\nbreak"))
     if draw(st.booleans()):
         rows[draw(st.integers(0, len(rows) - 1))] = rows[-1][: draw(st.integers(0, len(HTCDS_HEADER)))]  # ragged
     content = _ods(rows)
