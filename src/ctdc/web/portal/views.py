@@ -298,24 +298,26 @@ def language(request, code: str):
     next_url = request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
-    response = HttpResponseRedirect(next_url)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
-                        samesite=settings.LANGUAGE_COOKIE_SAMESITE, httponly=True)
-    return response
+    return _with_language(HttpResponseRedirect(next_url), code)
 
 
 def language_prefix(request, code: str, rest: str):
     """`/fr/explore/?…`: a link that opens any page in a language (what people paste in e-mails and reports). The
     language goes into the same cookie as the switcher's, and the reader lands on the page without the prefix:
     pages keep one address whatever the language."""
-    from django.conf import settings
     from django.http import HttpResponseRedirect
 
     # "/fr//elsewhere.example" must not become a protocol-relative redirect to another site.
     target = "/" + rest.lstrip("/\\")
     if request.META.get("QUERY_STRING"):
         target += "?" + request.META["QUERY_STRING"]
-    response = HttpResponseRedirect(target)
+    return _with_language(HttpResponseRedirect(target), code)
+
+
+def _with_language(response, code: str):
+    """`response` setting the interface language (the cookie Django's locale middleware reads)."""
+    from django.conf import settings
+
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
                         samesite=settings.LANGUAGE_COOKIE_SAMESITE, httponly=True)
     return response
