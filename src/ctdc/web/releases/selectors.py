@@ -129,6 +129,21 @@ def _identity_groups(keys: list[int], hashes: list[str | None]) -> tuple[pl.Seri
     return series, identity_groups(series, pl.Series(hashes, dtype=pl.String), different=different, same=same)
 
 
+def _kept_victims_rows(model, columns: list[str], schema: dict, related: str,
+                       victim_field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every row of `model` (a table of rows per victim), in key order, of the kept record of each identity group
+    only (a person registered twice contributes once), with `schema`'s names and types; and `victim_field` of the
+    victims that have such rows (reverse relation `related`). Victim ids as text in both."""
+    group_of = _victim_groups()
+    kept = [pk for pk, group in group_of.items() if pk == group]
+    rows = pl.DataFrame(list(model.objects.order_by("pk").values_list(*columns)), schema=schema, orient="row")
+    rows = rows.filter(pl.col("victim_id").is_in(kept)).with_columns(pl.col("victim_id").cast(pl.String))
+    victims = pl.DataFrame(list(Victim.objects.filter(**{f"{related}__isnull": False}).distinct()
+                                .values_list("pk", victim_field)),
+                           schema={"victim_id": pl.Int64, victim_field: pl.String}, orient="row")
+    return rows, victims.with_columns(pl.col("victim_id").cast(pl.String))
+
+
 def _fees_snapshot() -> tuple[pl.DataFrame, dict]:
     """The table a recruitment_fees release is built from (`ctdc.release.fees.victim_fee_table`): one row per
     person, their total fees. As for routes, a person registered twice counts once: the fees of the identity
@@ -136,19 +151,12 @@ def _fees_snapshot() -> tuple[pl.DataFrame, dict]:
     from ctdc.release.fees import victim_fee_table
     from ctdc.web.cases.models import RecruitmentFee
 
-    group_of = _victim_groups()
-    kept = {pk for pk, group in group_of.items() if pk == group}
     columns = ["victim_id", "record_id", "amount", "currency", "fee_year", "origin_country", "destination_country"]
     schema = {"victim_id": pl.Int64, "fee_id": pl.String, "amount": pl.Float64, "currency": pl.String,
               "fee_year": pl.Int64, "origin_country": pl.String, "destination_country": pl.String}
     # The keyed hash of the contributor's fee id is the random key choosing a victim's first fee.
-    fees = pl.DataFrame(list(RecruitmentFee.objects.order_by("pk").values_list(*columns)), schema=schema,
-                        orient="row")
-    fees = fees.filter(pl.col("victim_id").is_in(list(kept))).with_columns(pl.col("victim_id").cast(pl.String))
-    victims = pl.DataFrame(list(Victim.objects.filter(recruitment_fees__isnull=False).distinct()
-                                .values_list("pk", "labour_sectors")),
-                           schema={"victim_id": pl.Int64, "labour_sectors": pl.String}, orient="row")
-    frame = victim_fee_table(fees, victims.with_columns(pl.col("victim_id").cast(pl.String)))
+    fees, victims = _kept_victims_rows(RecruitmentFee, columns, schema, "recruitment_fees", "labour_sectors")
+    frame = victim_fee_table(fees, victims)
     return frame, {"recruitment_fees": fees.height, "victims_with_fees": frame.height}
 
 
@@ -161,18 +169,11 @@ def _routes_snapshot() -> tuple[pl.DataFrame, dict]:
     from ctdc.release.routes import routes_from_events
     from ctdc.web.cases.models import JourneyEvent
 
-    group_of = _victim_groups()
     columns = ["victim_id", "sequence", "event_type", "country", "event_year", "event_month"]
-    rows = list(JourneyEvent.objects.order_by("pk").values_list(*columns))
     schema = {"victim_id": pl.Int64, "sequence": pl.Int64, "event_type": pl.String, "country": pl.String,
               "event_year": pl.Int64, "event_month": pl.Int64}
-    events = pl.DataFrame(rows, schema=schema, orient="row")
-    kept = [pk for pk, group in group_of.items() if pk == group]
-    events = events.filter(pl.col("victim_id").is_in(kept)).with_columns(pl.col("victim_id").cast(pl.String))
-    victims = pl.DataFrame(list(Victim.objects.filter(journey_events__isnull=False).distinct()
-                                .values_list("pk", "exploitation_types")),
-                           schema={"victim_id": pl.Int64, "exploitation_types": pl.String}, orient="row")
-    frame = routes_from_events(events, victims.with_columns(pl.col("victim_id").cast(pl.String)))
+    events, victims = _kept_victims_rows(JourneyEvent, columns, schema, "journey_events", "exploitation_types")
+    frame = routes_from_events(events, victims)
     return frame, {"journey_events": events.height, "victims_with_routes": frame.height}
 
 
