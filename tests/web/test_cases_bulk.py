@@ -50,3 +50,40 @@ def test_a_record_sent_again_is_updated_in_place_and_keeps_its_random_key():
     assert (rows["h1"].gender, rows["h1"].citizenship, rows["h1"].mapping_version) == ("female", "FR", "a")
     assert Victim.objects.get(organisation=other).citizenship == "ES"
     assert Victim.objects.values("victim_id").distinct().count() == Victim.objects.count() == 5
+
+
+def _plan(sql: str, params: list) -> str:
+    from django.db import connection
+
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql, params)
+        return " ".join(str(part) for row in cursor.fetchall() for part in row)
+
+
+def test_the_identity_index_holds_only_hashed_records_and_still_serves_the_cross_organisation_lookups():
+    # Issue 14: a record without an identity hash (no name given) writes no entry to the partial index; the two
+    # queries on the hash (flags between organisations, the submission page's count) must still use it.
+    from django.db import connection
+
+    org, _ = organisation_create(slug="open-roads", name="Open Roads")
+    other, _ = organisation_create(slug="safe-harbour", name="Safe Harbour")
+    hashed = _records(["h1", "h2"], ["female", "male"], ["FR", "DE"]).with_columns(
+        identity_hash=pl.Series(["a" * 64, None]))
+    sub = _approve(org, "a", hashed)
+    _approve(other, "b", _records(["h1"], ["male"], ["ES"]).with_columns(identity_hash=pl.lit("a" * 64)))
+    table = connection.ops.quote_name(Victim._meta.db_table)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'victim_identity_hash'")
+            assert "WHERE" in cursor.fetchone()[0]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'victim_identity_hash'")
+            assert "WHERE (identity_hash IS NOT NULL)" in cursor.fetchone()[0]
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a three-row table: make the planner show its index
+    join = (f"SELECT a.id, b.id FROM {table} a JOIN {table} b ON b.identity_hash = a.identity_hash "
+            "AND b.organisation_id <> a.organisation_id WHERE a.submission_id = %s AND a.identity_hash IS NOT NULL")
+    assert "victim_identity_hash" in _plan(join, [sub.pk])
+    lookup = str(Victim.objects.filter(identity_hash__in=["a" * 64]).exclude(organisation=org).explain())
+    assert "victim_identity_hash" in lookup

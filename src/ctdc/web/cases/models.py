@@ -72,7 +72,11 @@ class Victim(models.Model):
             models.UniqueConstraint(fields=["victim_id"], name="unique_victim_id"),
             models.CheckConstraint(condition=models.Q(age__lte=110), name="victim_age_plausible"),
         ]
-        indexes = [models.Index(fields=["identity_hash"], name="victim_identity_hash")]
+        # Partial: only records with a name and birth date have an identity hash (none in a public-layout file), and
+        # every query on it compares it with a value, which implies NOT NULL, so the index still serves them; a
+        # record without one then writes no entry to it (issue 14).
+        indexes = [models.Index(fields=["identity_hash"], name="victim_identity_hash",
+                                condition=models.Q(identity_hash__isnull=False))]
 
 
 def _new_perpetrator_id() -> str:
@@ -119,7 +123,8 @@ class Perpetrator(models.Model):
             models.UniqueConstraint(fields=["perpetrator_id"], name="unique_perpetrator_id"),
             models.CheckConstraint(condition=models.Q(age__lte=110), name="perpetrator_age_plausible"),
         ]
-        indexes = [models.Index(fields=["identity_hash"], name="perpetrator_identity_hash")]
+        indexes = [models.Index(fields=["identity_hash"], name="perpetrator_identity_hash",
+                                condition=models.Q(identity_hash__isnull=False))]  # partial, as for Victim
 
 
 class VictimPerpetratorLink(models.Model):
