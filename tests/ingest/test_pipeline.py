@@ -9,6 +9,7 @@ from ctdc.ingest.detect import detect_preset
 from ctdc.ingest.identity import record_id_hash
 from ctdc.ingest.mapping import load_mapping, load_preset, parse_mapping
 from ctdc.ingest.pipeline import ingest_file
+from ctdc.standard import load_standard
 
 DATA = Path(__file__).parent.parent / "data"
 KEY = b"test-identity-key"
@@ -131,7 +132,11 @@ def test_each_simulated_contributor_format_ingests_with_the_invariant(simulated)
         for kind, n in f["malformed"].items():
             assert s["errors_by_rule"][kind] == n, (f["org"], kind)
         assert result.records["registration_year"].null_count() == 0
+        # Coded fields come as categories (memory, issue 14), and their codes are the standard's.
+        assert result.records.schema["citizenship"] == pl.Categorical
         assert result.records["citizenship"].drop_nulls().cast(pl.String).str.len_chars().eq(2).all()
+        gender = load_standard().dataset("victims").field("gender").codelist
+        assert set(result.records["gender"].drop_nulls().to_list()) <= set(gender.codes)
 
 
 def test_harmonized_values_match_the_simulated_truth(simulated):
