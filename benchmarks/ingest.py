@@ -37,8 +37,8 @@ from pathlib import Path
 BENCH = Path("var/bench")
 CTDC = str(Path(sys.executable).with_name("ctdc"))
 # The 1,000,000-row Kobo file is 434 MB, over the 256 MB a contributor file may be by default; a steward taking in
-# such a file sets CTDC_UPLOAD_MAX_MB, and so does every run here (the pipeline-only run reads it from the same
-# setting through UploadLimits below).
+# such a file sets CTDC_UPLOAD_MAX_MB, and so does every run here (`ctdc ingest` through its settings, the
+# pipeline-only run through `UploadLimits` in PEER).
 UPLOAD_MAX_MB = "1024"
 # file kind -> (how ctdc reads it, pandas/frictionless options)
 KINDS = {
@@ -85,7 +85,7 @@ def make_files(rows: int, kinds: list[str]) -> dict[str, Path]:
 
 
 PEER = textwrap.dedent("""
-    import json, sys
+    import json, os, sys
     kind, path, sep, encoding = sys.argv[1:5]
     if kind == "pandas":
         import pandas as pd
@@ -97,10 +97,10 @@ PEER = textwrap.dedent("""
     else:
         from ctdc.ingest.mapping import load_mapping, load_preset
         from ctdc.ingest.pipeline import ingest_file
-        how = sys.argv[5:7]
-        spec = load_preset(how[1]) if how[0] == "--preset" else load_mapping(how[1])
         from ctdc.ingest.limits import MIB, UploadLimits
-        limits = UploadLimits(max_bytes=int(sys.argv[7]) * MIB)
+        how = sys.argv[5:]
+        spec = load_preset(how[1]) if how[0] == "--preset" else load_mapping(how[1])
+        limits = UploadLimits(max_bytes=int(os.environ["CTDC_UPLOAD_MAX_MB"]) * MIB)
         rows = ingest_file(path, spec, identity_key=b"bench-key", limits=limits).report.stats["rows_read"]
     print(json.dumps({"rows": rows}))
 """)
@@ -147,6 +147,16 @@ def sqlite_floor(data_dir: Path) -> dict:
     return {"rows": int(rows), "cpu": float(cpu)}
 
 
+def _why_failed(stdout: str, stderr: str) -> str:
+    """`ctdc ingest --json` says why in its JSON answer (stderr then holds only log lines); a Python run that
+    raised, in the last line of its traceback that names an error."""
+    try:
+        return json.loads(stdout)["message"]
+    except (ValueError, KeyError, TypeError):
+        lines = stderr.strip().splitlines()
+        return ([line for line in lines if "error" in line.lower()] or lines or ["failed"])[-1]
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     """Run `cmd` under /usr/bin/time: wall seconds, CPU seconds, peak MB and its last stdout line."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
@@ -156,10 +166,7 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
         seconds = time.perf_counter() - start
         user, system, peak_kb = tf.read().split()[-3:]
     if out.returncode:
-        # `ctdc ingest --json` says why on stdout; log lines come on stderr. The last line that names an error.
-        lines = (out.stdout + "\n" + out.stderr).strip().splitlines()
-        said = [line for line in lines if "error" in line.lower() or "Error" in line]
-        return {"error": (said or lines or ["failed"])[-1][:200]}
+        return {"error": _why_failed(out.stdout, out.stderr)[:200]}
     return {"seconds": seconds, "cpu": float(user) + float(system), "peak_mb": int(peak_kb) / 1024,
             "stdout": out.stdout}
 
@@ -197,7 +204,8 @@ def peer(kind: str, path: Path, options: dict | None, how: list[str]) -> dict:
     if options is None and kind != "pipeline":
         return {"error": "CSV peers only"}
     opts = options or {"sep": "", "encoding": ""}
-    r = timed([sys.executable, "-c", PEER, kind, str(path), opts["sep"], opts["encoding"], *how, UPLOAD_MAX_MB])
+    r = timed([sys.executable, "-c", PEER, kind, str(path), opts["sep"], opts["encoding"], *how],
+              {**os.environ, "CTDC_UPLOAD_MAX_MB": UPLOAD_MAX_MB})
     if "error" not in r:
         r["rows"] = json.loads(r["stdout"].strip().splitlines()[-1])["rows"]
     return r

@@ -134,8 +134,9 @@ def file_records(pieces: list[Piece], spec: MappingSpec, dataset: Dataset, *, id
         record_id_hash(accepted["__record_id"], identity_key, organisation).alias("record_id"), pl.col("row").alias("source_row"), "identity_hash",
         *[(pl.col(f.name) if f.name in accepted.columns else pl.lit(None)).alias(f.name) for f in stored],
     )
-    # Coded fields stay polars categories (4 bytes a cell): cast back to text they cost 1,000,000 Kobo rows
-    # another 290 MB at the peak of the intake, more than the rest of the file stage (issue 14: under 1 GB).
+    # The coded fields are not cast back to text (they stay categories, see `IngestResult`): as text they cost
+    # 1,000,000 Kobo rows another 290 MB at the peak of the intake (issue 14: under 1 GB). What only the hashes
+    # needed (names, birth dates) is freed before the quarantine and the report are built.
     del accepted, hashes
     quarantine = quarantined.select(
         pl.col("row"), record_id_hash(quarantined["__record_id"], identity_key, organisation).alias("record_id"),
